@@ -1,0 +1,45 @@
+"""``rolebot eval [FILE]``: answer quality on a labelled set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.cli.context import Context
+from bot.evaluation import evaluate, format_report, load_cases
+from bot.errors import RolebotError
+
+DEFAULT_SET = Path("tests/eval/questions.yaml")
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        parents=[common],
+        help="measure answer quality on a labelled question set",
+        description="Prints in-scope accuracy, the wrong-answer rate, out-of-scope rejection, "
+        "the close-call rate, a confusion matrix per role, and the misses.",
+    )
+    parser.add_argument("file", nargs="*", help=f"labelled sets (default: {DEFAULT_SET})")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--no-misses", action="store_true", help="leave out the list of misses")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    files = [Path(f) for f in args.file] or [DEFAULT_SET]
+    summaries = {}
+    for path in files:
+        if not path.is_file():
+            raise RolebotError(f"no labelled set at '{path}' (give a path to a questions YAML file)")
+        report = evaluate(context.engine, load_cases(path))
+        if args.json:
+            summaries[str(path)] = report.summary()
+        else:
+            print(format_report(report, f"== {path}", show_misses=not args.no_misses))
+            print()
+    if args.json:
+        print(json.dumps(summaries, indent=2))
+    return 0

@@ -1,0 +1,1 @@
+"""The core: knowledge, normalising and matching. Imports neither Slack nor the database."""

@@ -1,0 +1,652 @@
+"""Loading and validating the knowledge folder.
+
+Every ``*.yaml``/``*.yml`` file in the folder is read with PyYAML's *safe* loader and merged:
+a file may hold ``aspects``, ``ambiguous``, ``roles``, ``contacts`` and ``entries``. Everything
+is validated before anything is returned; every problem is reported (file, line, entry, field
+and the fix) in one :class:`~bot.errors.KnowledgeError`, so a bad file never half-loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import process
+
+from bot.core.knowledge.model import (
+    DISTINCTIONS,
+    ROLE_IDS,
+    Ambiguity,
+    Aspect,
+    Contacts,
+    Entry,
+    Handoff,
+    Knowledge,
+    Role,
+)
+from bot.core.normalize import normalize
+from bot.errors import KnowledgeError, Problem
+
+try:  # libyaml's C parser when present: same safe semantics, much faster
+    _SafeLoader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _SafeLoader = yaml.SafeLoader
+
+TOP_LEVEL_KEYS = ("aspects", "ambiguous", "roles", "contacts", "entries")
+ROLE_KEYS = (
+    "id", "name", "short_name", "emoji", "answers", "question", "aliases", "definition",
+    "responsibilities", "skills", "key_metrics", "stakeholders", "hands_off", "compare",
+)  # fmt: skip
+ENTRY_KEYS = ("id", "questions", "owner", "distinction", "answer", "related", "reviewed")
+ENTRY_REQUIRED = ("id", "questions", "owner", "distinction", "answer")
+CONTACT_KEYS = ("usergroup", "users", "channel")
+
+MAX_PHRASING = 300
+MAX_ANSWER = 600
+MAX_SHORT = 80
+MAX_TEXT = 1200
+MAX_ITEM = 200
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_EMOJI = re.compile(r"^:[a-z0-9_+-]+:$")
+
+Path_ = tuple[str | int, ...]
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    """Load and validate every YAML file in ``directory``. Raises :class:`KnowledgeError`."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise KnowledgeError(
+            [
+                Problem(
+                    str(directory), None, None, None, "knowledge folder not found",
+                    "point ROLEBOT_KNOWLEDGE_DIR or --knowledge at a folder of YAML files",
+                )
+            ]
+        )
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not files:
+        raise KnowledgeError(
+            [
+                Problem(
+                    str(directory), None, None, None, "no .yaml files in the knowledge folder",
+                    "add roles.yaml and faq.yaml (see the bundled knowledge/ folder)",
+                )
+            ]
+        )
+    builder = _Builder(directory)
+    digest = hashlib.sha256()
+    for path in files:
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        builder.add_file(path, raw)
+    return builder.finish(digest.hexdigest())
+
+
+# --------------------------------------------------------------------------- line numbers
+class _Lines:
+    """Maps a path inside a YAML document (keys and indexes) to its 1-based line."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self._lines: dict[Path_, int] = {}
+        self._key_lines: dict[Path_, int] = {}
+        if root is not None:
+            self._walk(root, ())
+
+    def _walk(self, node: yaml.Node, path: Path_) -> None:
+        self._lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                self._key_lines[(*path, key)] = key_node.start_mark.line + 1
+                self._walk(value_node, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._walk(item, (*path, index))
+
+    def line(self, path: Path_, *, key: bool = False) -> int | None:
+        if key and path in self._key_lines:
+            return self._key_lines[path]
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return self._lines.get(())
+
+
+# --------------------------------------------------------------------------- validation
+@dataclass
+class _FileContext:
+    name: str
+    lines: _Lines
+
+
+class _Builder:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+        self.aspects: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
+        self.ambiguous: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
+        self.roles: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
+        self.contacts: list[tuple[_FileContext, Path_, str, Any]] = []
+        self.entries: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
+
+    # -- reporting
+    def problem(
+        self,
+        ctx: _FileContext,
+        path: Path_,
+        message: str,
+        *,
+        entry: str | None = None,
+        field: str | None = None,
+        fix: str = "",
+        key: bool = False,
+    ) -> None:
+        self.problems.append(
+            Problem(ctx.name, ctx.lines.line(path, key=key), entry, field, message, fix)
+        )
+
+    # -- reading
+    def add_file(self, path: Path, raw: bytes) -> None:
+        name = _display_name(path)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.problems.append(
+                Problem(name, None, None, None, f"not UTF-8 text ({exc.reason})", "save as UTF-8")
+            )
+            return
+        try:
+            data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - the safe loader (C or Python)
+            root = yaml.compose(text, Loader=_SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.problems.append(
+                Problem(name, line, None, None, f"not valid YAML: {what}",
+                        "check indentation, quotes and colons on that line")  # fmt: skip
+            )
+            return
+        ctx = _FileContext(name, _Lines(root))
+        if data is None:
+            return  # an empty file is allowed (e.g. a placeholder for a team's entries)
+        if not isinstance(data, dict):
+            self.problem(ctx, (), f"the file must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}, "
+                         f"not a {_type_name(data)}")  # fmt: skip
+            return
+        for key, value in data.items():
+            if key not in TOP_LEVEL_KEYS:
+                self.problem(ctx, (key,), f"unknown top-level key '{key}'",
+                             fix=_suggest(key, TOP_LEVEL_KEYS), key=True)  # fmt: skip
+                continue
+            if key == "contacts":
+                if not isinstance(value, dict):
+                    self.problem(ctx, (key,), "contacts must map role ids to contact details",
+                                 field="contacts")  # fmt: skip
+                    continue
+                for role_id, contact in value.items():
+                    self.contacts.append((ctx, (key, role_id), str(role_id), contact))
+                continue
+            if not isinstance(value, list):
+                self.problem(ctx, (key,), f"'{key}' must be a list, not a {_type_name(value)}",
+                             field=key)  # fmt: skip
+                continue
+            target = getattr(self, key)
+            for index, item in enumerate(value):
+                path: Path_ = (key, index)
+                if not isinstance(item, dict):
+                    self.problem(ctx, path, f"each item of '{key}' must be a mapping, "
+                                 f"not a {_type_name(item)}")  # fmt: skip
+                    continue
+                target.append((ctx, path, item))
+
+    # -- building
+    def finish(self, fingerprint: str) -> Knowledge:
+        aspects = self._aspects()
+        aspect_ids = [a.id for a in aspects]
+        ambiguous = self._ambiguous()
+        roles = self._roles(aspect_ids)
+        self._contacts(roles)
+        entries = self._entries()
+        if not self.roles and not self.problems:
+            self.problems.append(
+                Problem(_display_name(self.directory), None, None, None,
+                        "no roles defined", "add roles.yaml with the four roles")  # fmt: skip
+            )
+        missing = [r for r in ROLE_IDS if r not in roles]
+        if missing and self.roles:
+            ctx, path, _ = self.roles[0]
+            self.problem(ctx, ("roles",), f"missing role(s): {', '.join(missing)}",
+                         field="roles", fix="define all four roles")  # fmt: skip
+        if self.problems:
+            raise KnowledgeError(self.problems)
+        ordered = {role_id: roles[role_id] for role_id in ROLE_IDS}
+        return Knowledge(
+            roles=ordered,
+            aspects=tuple(aspects),
+            ambiguous=tuple(ambiguous),
+            entries=tuple(entries),
+            directory=self.directory,
+            fingerprint=fingerprint,
+        )
+
+    def _aspects(self) -> list[Aspect]:
+        result: list[Aspect] = []
+        seen: set[str] = set()
+        for ctx, path, item in self.aspects:
+            self._keys(ctx, path, item, ("id", "name"), ("id", "name"), None)
+            aspect_id = self._text(ctx, path, item, "id", None, MAX_SHORT)
+            name = self._text(ctx, path, item, "name", aspect_id, MAX_SHORT)
+            if aspect_id is None or name is None:
+                continue
+            if aspect_id in seen:
+                self.problem(ctx, (*path, "id"), f"aspect '{aspect_id}' is defined twice",
+                             field="id", fix="keep one")  # fmt: skip
+                continue
+            seen.add(aspect_id)
+            result.append(Aspect(aspect_id, name))
+        return result
+
+    def _ambiguous(self) -> list[Ambiguity]:
+        result: list[Ambiguity] = []
+        for ctx, path, item in self.ambiguous:
+            self._keys(ctx, path, item, ("abbreviation", "roles"), ("abbreviation", "roles"), None)
+            abbreviation = self._text(ctx, path, item, "abbreviation", None, 20)
+            role_ids = self._text_list(ctx, path, item, "roles", abbreviation, MAX_SHORT)
+            if abbreviation is None or role_ids is None:
+                continue
+            ok = True
+            for index, role_id in enumerate(role_ids):
+                if role_id not in ROLE_IDS:
+                    self.problem(ctx, (*path, "roles", index), f"unknown role id '{role_id}'",
+                                 entry=abbreviation, field="roles",
+                                 fix=_suggest(role_id, ROLE_IDS))  # fmt: skip
+                    ok = False
+            if len(role_ids) < 2:
+                self.problem(ctx, (*path, "roles"), "an ambiguous abbreviation needs two roles or more",
+                             entry=abbreviation, field="roles")  # fmt: skip
+                ok = False
+            if ok:
+                result.append(Ambiguity(abbreviation, tuple(role_ids)))
+        return result
+
+    def _roles(self, aspect_ids: Sequence[str]) -> dict[str, Role]:
+        roles: dict[str, Role] = {}
+        alias_owner: dict[str, tuple[str, str]] = {}
+        for ctx, path, item in self.roles:
+            role_id = item.get("id") if isinstance(item.get("id"), str) else None
+            self._keys(ctx, path, item, ROLE_KEYS, ROLE_KEYS, role_id)
+            if role_id is not None and role_id not in ROLE_IDS:
+                self.problem(ctx, (*path, "id"), f"unknown role id '{role_id}'", entry=role_id,
+                             field="id", fix=_suggest(role_id, ROLE_IDS))  # fmt: skip
+                continue
+            if role_id is not None and role_id in roles:
+                self.problem(ctx, (*path, "id"), f"role '{role_id}' is defined twice",
+                             entry=role_id, field="id", fix="keep one definition")  # fmt: skip
+                continue
+            text = {k: self._text(ctx, path, item, k, role_id, MAX_SHORT)
+                    for k in ("name", "short_name", "emoji", "answers")}  # fmt: skip
+            question = self._text(ctx, path, item, "question", role_id, MAX_ITEM)
+            definition = self._text(ctx, path, item, "definition", role_id, MAX_TEXT)
+            lists = {k: self._text_list(ctx, path, item, k, role_id, MAX_ITEM)
+                     for k in ("aliases", "responsibilities", "skills", "key_metrics",
+                               "stakeholders")}  # fmt: skip
+            emoji = text["emoji"]
+            if emoji is not None and not _EMOJI.match(emoji):
+                self.problem(ctx, (*path, "emoji"), f"'{emoji}' is not an emoji code",
+                             entry=role_id, field="emoji", fix="write it like :dart:")  # fmt: skip
+            hands_off = self._handoffs(ctx, path, item, role_id)
+            compare = self._compare(ctx, path, item, role_id, aspect_ids)
+            for index, alias in enumerate(lists["aliases"] or ()):
+                key = normalize(alias)
+                if not key:
+                    self.problem(ctx, (*path, "aliases", index), "an alias has no letters",
+                                 entry=role_id, field="aliases")  # fmt: skip
+                elif key in alias_owner and alias_owner[key][0] != (role_id or ""):
+                    self.problem(ctx, (*path, "aliases", index),
+                                 f"alias '{alias}' is also an alias of '{alias_owner[key][0]}'",
+                                 entry=role_id, field="aliases",
+                                 fix="an alias must point at one role; use 'ambiguous' for "
+                                 "abbreviations shared by several")  # fmt: skip
+                else:
+                    alias_owner[key] = (role_id or "", alias)
+            values = [role_id, question, definition, hands_off, compare,
+                      *text.values(), *lists.values()]  # fmt: skip
+            if any(v is None for v in values):
+                continue
+            assert role_id is not None
+            roles[role_id] = Role(
+                id=role_id,
+                name=str(text["name"]),
+                short_name=str(text["short_name"]),
+                emoji=str(emoji),
+                answers=str(text["answers"]),
+                question=str(question),
+                aliases=tuple(lists["aliases"] or ()),
+                definition=str(definition),
+                responsibilities=tuple(lists["responsibilities"] or ()),
+                skills=tuple(lists["skills"] or ()),
+                key_metrics=tuple(lists["key_metrics"] or ()),
+                stakeholders=tuple(lists["stakeholders"] or ()),
+                hands_off=tuple(hands_off or ()),
+                compare=dict(compare or {}),
+            )
+        return roles
+
+    def _handoffs(
+        self, ctx: _FileContext, path: Path_, item: Mapping[str, Any], role_id: str | None
+    ) -> list[Handoff] | None:
+        value = item.get("hands_off")
+        if value is None:
+            return None  # reported as missing by _keys
+        if not isinstance(value, list):
+            self.problem(ctx, (*path, "hands_off"), "must be a list of {to, what}",
+                         entry=role_id, field="hands_off")  # fmt: skip
+            return None
+        result: list[Handoff] = []
+        for index, handoff in enumerate(value):
+            hpath = (*path, "hands_off", index)
+            if not isinstance(handoff, dict):
+                self.problem(ctx, hpath, "each hand-off must be a mapping {to, what}",
+                             entry=role_id, field="hands_off")  # fmt: skip
+                continue
+            self._keys(ctx, hpath, handoff, ("to", "what"), ("to", "what"), role_id, "hands_off")
+            to = self._text(ctx, hpath, handoff, "to", role_id, MAX_SHORT, "hands_off.to")
+            what = self._text(ctx, hpath, handoff, "what", role_id, MAX_ITEM * 2, "hands_off.what")
+            if to is not None and to not in ROLE_IDS:
+                self.problem(ctx, (*hpath, "to"), f"unknown role id '{to}'", entry=role_id,
+                             field="hands_off.to", fix=_suggest(to, ROLE_IDS))  # fmt: skip
+            elif to is not None and to == role_id:
+                self.problem(ctx, (*hpath, "to"), "a role cannot hand off to itself",
+                             entry=role_id, field="hands_off.to")  # fmt: skip
+            elif to is not None and what is not None:
+                result.append(Handoff(to, what))
+        return result
+
+    def _compare(
+        self,
+        ctx: _FileContext,
+        path: Path_,
+        item: Mapping[str, Any],
+        role_id: str | None,
+        aspect_ids: Sequence[str],
+    ) -> dict[str, str] | None:
+        value = item.get("compare")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.problem(ctx, (*path, "compare"), "must map each aspect id to a sentence",
+                         entry=role_id, field="compare")  # fmt: skip
+            return None
+        result: dict[str, str] = {}
+        for aspect_id in value:
+            if aspect_id not in aspect_ids:
+                self.problem(ctx, (*path, "compare", aspect_id), f"unknown aspect '{aspect_id}'",
+                             entry=role_id, field=f"compare.{aspect_id}",
+                             fix=_suggest(str(aspect_id), aspect_ids) or
+                             "declare it under 'aspects'", key=True)  # fmt: skip
+        for aspect_id in aspect_ids:
+            text = self._text(ctx, (*path, "compare"), value, aspect_id, role_id, MAX_TEXT,
+                              f"compare.{aspect_id}")  # fmt: skip
+            if text is not None:
+                result[aspect_id] = text
+        return result
+
+    def _contacts(self, roles: dict[str, Role]) -> None:
+        for ctx, path, role_id, contact in self.contacts:
+            if role_id not in ROLE_IDS:
+                self.problem(ctx, path, f"unknown role id '{role_id}'", field="contacts",
+                             fix=_suggest(role_id, ROLE_IDS), key=True)  # fmt: skip
+                continue
+            if not isinstance(contact, dict):
+                self.problem(ctx, path, "contact details must be a mapping with usergroup, "
+                             "users and/or channel", entry=role_id, field="contacts")  # fmt: skip
+                continue
+            self._keys(ctx, path, contact, CONTACT_KEYS, (), role_id, "contacts")
+            group = contact.get("usergroup")
+            channel = contact.get("channel")
+            users = contact.get("users", [])
+            ok = True
+            if group is not None and not (isinstance(group, str) and re.match(r"^S[A-Z0-9]{2,}$", group)):
+                self.problem(ctx, (*path, "usergroup"), f"'{group}' is not a user group id",
+                             entry=role_id, field="contacts.usergroup",
+                             fix="use the group's id, like S0614TZR7")  # fmt: skip
+                ok = False
+            if channel is not None and not (isinstance(channel, str) and re.match(r"^[CG][A-Z0-9]{2,}$", channel)):
+                self.problem(ctx, (*path, "channel"), f"'{channel}' is not a channel id",
+                             entry=role_id, field="contacts.channel",
+                             fix="use the channel's id, like C024BE91L")  # fmt: skip
+                ok = False
+            if not isinstance(users, list) or not all(
+                isinstance(u, str) and re.match(r"^[UW][A-Z0-9]{2,}$", u) for u in users
+            ):
+                self.problem(ctx, (*path, "users"), "users must be a list of user ids",
+                             entry=role_id, field="contacts.users",
+                             fix="use ids like U024BE7LH")  # fmt: skip
+                ok = False
+            if ok and role_id in roles:
+                current = roles[role_id]
+                roles[role_id] = Role(**{**current.__dict__, "contacts": Contacts(
+                    usergroup=group, users=tuple(users), channel=channel)})  # fmt: skip
+
+    def _entries(self) -> list[Entry]:
+        entries: list[Entry] = []
+        seen_ids: dict[str, tuple[str, int | None]] = {}
+        phrasing_owner: dict[str, tuple[str, str, str]] = {}
+        pending_related: list[tuple[_FileContext, Path_, str, list[str]]] = []
+        for ctx, path, item in self.entries:
+            entry_id = item.get("id") if isinstance(item.get("id"), str) else None
+            self._keys(ctx, path, item, ENTRY_KEYS, ENTRY_REQUIRED, entry_id)
+            raw_id = self._text(ctx, path, item, "id", entry_id, MAX_SHORT)
+            if raw_id is not None and not _SLUG.match(raw_id):
+                self.problem(ctx, (*path, "id"), f"'{raw_id}' is not a slug", entry=raw_id,
+                             field="id", fix="use lower case letters, digits and single hyphens, "
+                             "like add-offline-mode")  # fmt: skip
+                raw_id = None
+            if raw_id is not None and raw_id in seen_ids:
+                where = seen_ids[raw_id]
+                self.problem(ctx, (*path, "id"), f"duplicate entry id '{raw_id}' (first in "
+                             f"{where[0]}:{where[1]})", entry=raw_id, field="id",
+                             fix="give each entry its own id")  # fmt: skip
+                raw_id = None
+            label = raw_id or entry_id or f"#{path[-1]}"
+            if raw_id is not None:
+                seen_ids[raw_id] = (ctx.name, ctx.lines.line(path))
+            owner = self._text(ctx, path, item, "owner", label, MAX_SHORT)
+            if owner is not None and owner not in ROLE_IDS:
+                self.problem(ctx, (*path, "owner"), f"unknown role id '{owner}'", entry=label,
+                             field="owner", fix=_suggest(owner, ROLE_IDS))  # fmt: skip
+                owner = None
+            distinction = self._text(ctx, path, item, "distinction", label, MAX_SHORT)
+            if distinction is not None and distinction not in DISTINCTIONS:
+                self.problem(ctx, (*path, "distinction"), f"unknown distinction '{distinction}'",
+                             entry=label, field="distinction",
+                             fix=f"use one of: {', '.join(DISTINCTIONS)}")  # fmt: skip
+                distinction = None
+            answer = self._text(ctx, path, item, "answer", label, MAX_ANSWER)
+            questions = self._text_list(ctx, path, item, "questions", label, MAX_PHRASING)
+            for index, question in enumerate(questions or ()):
+                key = normalize(question)
+                qpath = (*path, "questions", index)
+                if not key:
+                    self.problem(ctx, qpath, "a phrasing has no words", entry=label,
+                                 field="questions", fix="write the question out")  # fmt: skip
+                elif key in phrasing_owner:
+                    other_id, other_file, other_role = phrasing_owner[key]
+                    same = "this entry" if other_id == label else f"entry '{other_id}' ({other_file})"
+                    roles_note = (f", owned by {other_role}"
+                                  if owner and other_role and other_role != owner else "")  # fmt: skip
+                    self.problem(ctx, qpath, f"phrasing '{question}' is already in {same}{roles_note}",
+                                 entry=label, field="questions",
+                                 fix="each phrasing may belong to one entry only; remove one")  # fmt: skip
+                else:
+                    phrasing_owner[key] = (label, ctx.name, owner or "")
+            related = item.get("related", [])
+            if related is None or (isinstance(related, list) and all(isinstance(r, str) for r in related)):
+                related = list(related or [])
+                if raw_id is not None:
+                    pending_related.append((ctx, path, raw_id, related))
+            else:
+                self.problem(ctx, (*path, "related"), "must be a list of entry ids", entry=label,
+                             field="related", fix="write related: [other-entry-id]")  # fmt: skip
+                related = None
+            reviewed = self._date(ctx, path, item, label)
+            if None in (raw_id, owner, distinction, answer, questions, related) or reviewed is False:
+                continue
+            assert raw_id and owner and distinction and answer and questions is not None
+            entries.append(
+                Entry(
+                    id=raw_id,
+                    questions=tuple(questions),
+                    owner=owner,
+                    distinction=distinction,
+                    answer=answer,
+                    related=tuple(related or ()),
+                    reviewed=reviewed if isinstance(reviewed, date) else None,
+                    source=ctx.name,
+                    line=ctx.lines.line(path) or 0,
+                )
+            )
+        for ctx, path, entry_id, related in pending_related:
+            for index, other in enumerate(related):
+                if other == entry_id:
+                    self.problem(ctx, (*path, "related", index), "an entry cannot be related to itself",
+                                 entry=entry_id, field="related")  # fmt: skip
+                elif other not in seen_ids:
+                    self.problem(ctx, (*path, "related", index), f"unknown entry id '{other}'",
+                                 entry=entry_id, field="related",
+                                 fix=_suggest(other, list(seen_ids)) or "remove it")  # fmt: skip
+        return entries
+
+    def _date(
+        self, ctx: _FileContext, path: Path_, item: Mapping[str, Any], label: str
+    ) -> date | None | bool:
+        value = item.get("reviewed")
+        if value is None:
+            return None
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.problem(ctx, (*path, "reviewed"), f"'{value}' is not a date", entry=label,
+                     field="reviewed", fix="write it as YYYY-MM-DD")  # fmt: skip
+        return False
+
+    # -- field helpers
+    def _keys(
+        self,
+        ctx: _FileContext,
+        path: Path_,
+        item: Mapping[str, Any],
+        allowed: Sequence[str],
+        required: Sequence[str],
+        label: str | None,
+        prefix: str = "",
+    ) -> None:
+        for key in item:
+            if key not in allowed:
+                field = f"{prefix}.{key}" if prefix else str(key)
+                self.problem(ctx, (*path, key), f"unknown key '{key}'", entry=label, field=field,
+                             fix=_suggest(str(key), allowed) or
+                             f"allowed keys: {', '.join(allowed)}", key=True)  # fmt: skip
+        for key in required:
+            if key not in item:
+                field = f"{prefix}.{key}" if prefix else key
+                self.problem(ctx, path, f"missing required field '{key}'", entry=label,
+                             field=field, fix=f"add '{key}:'")  # fmt: skip
+
+    def _text(
+        self,
+        ctx: _FileContext,
+        path: Path_,
+        item: Mapping[str, Any],
+        key: str,
+        label: str | None,
+        limit: int,
+        field: str | None = None,
+    ) -> str | None:
+        if key not in item:
+            return None  # reported by _keys where required
+        value = item[key]
+        field = field or key
+        if not isinstance(value, str):
+            self.problem(ctx, (*path, key), f"must be text, not a {_type_name(value)}", entry=label,
+                         field=field, fix="quote it if it looks like a number, date or yes/no")  # fmt: skip
+            return None
+        value = value.strip()
+        if not value:
+            self.problem(ctx, (*path, key), "is empty", entry=label, field=field,
+                         fix="write something or remove the field")  # fmt: skip
+            return None
+        if len(value) > limit:
+            self.problem(ctx, (*path, key), f"is {len(value)} characters long, over the limit of {limit}",
+                         entry=label, field=field, fix="shorten it")  # fmt: skip
+            return None
+        return value
+
+    def _text_list(
+        self,
+        ctx: _FileContext,
+        path: Path_,
+        item: Mapping[str, Any],
+        key: str,
+        label: str | None,
+        limit: int,
+    ) -> list[str] | None:
+        if key not in item:
+            return None
+        value = item[key]
+        if not isinstance(value, list):
+            self.problem(ctx, (*path, key), f"must be a list, not a {_type_name(value)}",
+                         entry=label, field=key, fix=f"write it as a YAML list under '{key}:'")  # fmt: skip
+            return None
+        if not value:
+            self.problem(ctx, (*path, key), "is an empty list", entry=label, field=key,
+                         fix="add at least one item")  # fmt: skip
+            return None
+        result: list[str] = []
+        ok = True
+        for index, element in enumerate(value):
+            text = self._text(ctx, (*path, key), {index: element}, index, label, limit, key)  # type: ignore[dict-item, arg-type]
+            if text is None:
+                ok = False
+            else:
+                result.append(text)
+        return result if ok else None
+
+
+def _type_name(value: object) -> str:
+    return {
+        "NoneType": "empty value", "str": "text", "int": "number", "float": "number",
+        "bool": "yes/no value", "list": "list", "dict": "mapping", "date": "date",
+        "datetime": "date",
+    }.get(type(value).__name__, type(value).__name__)  # fmt: skip
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    options = list(choices)
+    best = process.extractOne(value, options, score_cutoff=60)
+    if best is not None:
+        return f"did you mean '{best[0]}'?"
+    return f"use one of: {', '.join(options)}" if len(options) <= 8 else ""
+
+
+def _display_name(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+LoadFunction = Callable[[Path], Knowledge]

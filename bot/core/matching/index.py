@@ -1,0 +1,153 @@
+"""The search index, built once per knowledge load; nothing is rebuilt per question.
+
+Phrasings become sets of canonical topic words. Each word gets an IDF weight computed over
+entries (so an entry with many phrasings does not drown the others). An inverted index of
+NumPy arrays finds, for a question, every phrasing that shares a word with it in one
+``bincount`` call, which keeps a question's cost proportional to the postings it touches,
+not to the size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from bot.core.knowledge.model import Knowledge
+from bot.core.matching.analyzer import Analyzer, Query
+from bot.core.matching.lexicon import canonical, is_stopword, split_words
+from bot.core.normalize import fold
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int32]
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Real English words (pyspellchecker's frequency list): never "corrected" as typos.
+
+    Without this, "lunch" would be corrected to "launch" and "coffee" towards "offer".
+    """
+    from spellchecker import SpellChecker
+
+    dictionary = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return frozenset(word for word, count in dictionary.items() if count >= 50)
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    text: str
+    entry: int
+    tokens: tuple[str, ...]
+
+
+class MatchIndex:
+    """Everything the matcher needs, precomputed from one :class:`Knowledge`."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+        self.analyzer = Analyzer(knowledge)
+        self.entry_ids: list[str] = [e.id for e in knowledge.entries]
+        self.entry_roles: list[str] = [e.owner for e in knowledge.entries]
+        self.entry_kinds: list[str] = [e.distinction for e in knowledge.entries]
+
+        phrasings: list[Phrasing] = []
+        surface: dict[str, str] = {}
+        for number, entry in enumerate(knowledge.entries):
+            for text in entry.questions:
+                query = self.analyzer.analyze(text)
+                phrasings.append(Phrasing(text, number, query.tokens))
+                for word, token in zip(query.words, query.tokens, strict=True):
+                    surface.setdefault(word, token)
+        domain: set[str] = set()
+        for role in knowledge.roles.values():
+            # Words of the role definitions are the domain's words even where no phrasing uses
+            # them: a question using them is less likely to be off-topic.
+            for text in (*role.responsibilities, *role.key_metrics, *role.skills, role.definition):
+                domain.update(canonical(w) for w in split_words(fold(text)) if not is_stopword(w))
+        self.domain_tokens = frozenset(domain)
+        self.phrasings = phrasings
+
+        # Document frequency over entries, not phrasings.
+        entry_tokens: dict[str, set[int]] = defaultdict(set)
+        for phrasing in phrasings:
+            for token in phrasing.tokens:
+                entry_tokens[token].add(phrasing.entry)
+        n_entries = max(len(knowledge.entries), 1)
+        self.idf: dict[str, float] = {
+            token: math.log(1.0 + (n_entries - len(owners) + 0.5) / (len(owners) + 0.5))
+            for token, owners in entry_tokens.items()
+        }
+        weights = sorted(self.idf.values())
+        self.unknown_weight = weights[len(weights) // 2] if weights else 1.0
+        """Weight of a question word the knowledge base has never seen (the median IDF)."""
+
+        # Inverted index: token -> (phrasing ids, weights).
+        postings: dict[str, list[int]] = defaultdict(list)
+        norms = np.zeros(len(phrasings), dtype=np.float32)
+        for pid, phrasing in enumerate(phrasings):
+            for token in phrasing.tokens:
+                postings[token].append(pid)
+                norms[pid] += self.idf[token]
+        self.postings: dict[str, tuple[IntArray, FloatArray]] = {
+            token: (
+                np.asarray(ids, dtype=np.int32),
+                np.full(len(ids), self.idf[token], dtype=np.float32),
+            )
+            for token, ids in postings.items()
+        }
+        self.norms: FloatArray = np.maximum(norms, 1e-6)
+        self.phrasing_entry: IntArray = np.asarray([p.entry for p in phrasings], dtype=np.int32)
+        self.phrasing_strings: list[str] = [" ".join(p.tokens) for p in phrasings]
+        self.surface = surface
+        self._surface_words = [w for w in surface if len(w) >= 4]
+        self._corrections: dict[str, str | None] = {}
+        english_words()  # load the word list now, not on the first question
+
+    # ---------------------------------------------------------------- per question
+    def analyze(self, text: str) -> Query:
+        return self.analyzer.analyze(text)
+
+    def resolve(self, query: Query) -> list[tuple[str, str | None]]:
+        """Each topic word and the indexed token it stands for (``None``: unknown)."""
+        resolved: list[tuple[str, str | None]] = []
+        for word, token in zip(query.words, query.tokens, strict=True):
+            if token in self.postings:
+                resolved.append((word, token))
+            elif word in self.surface and self.surface[word] in self.postings:
+                resolved.append((word, self.surface[word]))
+            else:
+                resolved.append((word, self._correct(word)))
+        return resolved
+
+    def _correct(self, word: str) -> str | None:
+        """A typo's intended knowledge-base word, or ``None``. Real English words stay put."""
+        if word in self._corrections:
+            return self._corrections[word]
+        token: str | None = None
+        if len(word) >= 4 and word not in english_words() and not word.isdigit():
+            limit = 1 if len(word) < 8 else 2
+            found = process.extractOne(
+                word, self._surface_words, scorer=DamerauLevenshtein.distance, score_cutoff=limit
+            )
+            if found is not None:
+                candidate = self.surface[found[0]]
+                token = candidate if candidate in self.postings else None
+        if len(self._corrections) < 50_000:
+            self._corrections[word] = token
+        return token
+
+    def scores(self, tokens: list[str]) -> tuple[FloatArray, FloatArray]:
+        """Matched weight per phrasing for the given known tokens, and the phrasing norms."""
+        if not tokens:
+            return np.zeros(len(self.phrasings), dtype=np.float32), self.norms
+        ids = np.concatenate([self.postings[t][0] for t in tokens])
+        weights = np.concatenate([self.postings[t][1] for t in tokens])
+        matched = np.bincount(ids, weights=weights, minlength=len(self.phrasings))
+        return matched.astype(np.float32, copy=False), self.norms

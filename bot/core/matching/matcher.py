@@ -1,0 +1,207 @@
+"""Deciding who owns a question: answered, close call, clarify, or unanswered.
+
+A wrong role is worse than no answer, so the matcher answers only when one entry explains the
+question well and no entry of another role comes close. The score of a phrasing combines:
+
+* lexical coverage: how much of the phrasing's weighted topic words the question has, and how
+  much of the question's topic words the phrasing explains (unknown words count against it);
+* fuzzy similarity (rapidfuzz) between the two word lists, which rewards near-identical wording;
+* question-kind evidence: a *why* question leans to entries whose distinction is why/what,
+  a *how*/*when* question to how/when entries. A small nudge, never an override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from bot.config import Thresholds
+from bot.core.knowledge.model import Knowledge
+from bot.core.matching.analyzer import Query
+from bot.core.matching.index import MatchIndex
+from bot.core.matching.lexicon import canonical
+
+Outcome = Literal["answered", "close_call", "unanswered", "clarify"]
+Kind = Literal["faq", "definition", "none"]
+
+TOP_PHRASINGS = 40
+"""Phrasings refined with rapidfuzz after the vectorised pass."""
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the score is composed. Fixed in code; thresholds are configuration."""
+
+    fuzzy_share: float = 0.2
+    kind_bonus: float = 4.0
+    domain_unknown_factor: float = 0.5
+    unknown_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    role: str
+    score: float
+    phrasing: str
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher concluded about one question."""
+
+    outcome: Outcome
+    query: Query
+    kind: Kind = "faq"
+    candidates: tuple[Candidate, ...] = ()
+    """Best candidate per entry, best first (at most five)."""
+    roles: tuple[str, ...] = ()
+    """answered: the role; close_call: the competing roles; clarify: the roles it could mean."""
+    unknown_words: tuple[str, ...] = field(default=())
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def role(self) -> str | None:
+        return self.roles[0] if self.outcome == "answered" and self.roles else None
+
+    @property
+    def entry_id(self) -> str | None:
+        if self.outcome == "answered" and self.kind == "faq" and self.best is not None:
+            return self.best.entry_id
+        return None
+
+    @property
+    def score(self) -> float:
+        return self.best.score if self.best is not None else 0.0
+
+
+class Matcher:
+    """Matches questions against one knowledge base. Immutable: reload by building another."""
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        thresholds: Thresholds | None = None,
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.thresholds = thresholds or Thresholds()
+        self.tuning = tuning or Tuning()
+        self.index = MatchIndex(knowledge)
+
+    def match(self, text: str) -> MatchResult:
+        query = self.index.analyze(text)
+        if not query.tokens:
+            return self._without_topic(query)
+        candidates, unknown = self._rank(query)
+        thresholds = self.thresholds
+        best = candidates[0] if candidates else None
+        if best is None or best.score < thresholds.answer:
+            if query.ambiguous and not query.roles:
+                return MatchResult("clarify", query, "none", tuple(candidates),
+                                   query.ambiguous, unknown)  # fmt: skip
+            return MatchResult("unanswered", query, "faq", tuple(candidates), (), unknown)
+        rival = next((c for c in candidates if c.role != best.role), None)
+        if rival is not None and rival.score >= best.score - thresholds.margin:
+            return MatchResult("close_call", query, "faq", tuple(candidates),
+                               (best.role, rival.role), unknown)  # fmt: skip
+        return MatchResult("answered", query, "faq", tuple(candidates), (best.role,), unknown)
+
+    # ------------------------------------------------------------------ internals
+    def _without_topic(self, query: Query) -> MatchResult:
+        """No topic words: a question about a role itself ("what does a TPM do?")."""
+        named = sorted(query.roles, key=list(self.knowledge.roles).index)
+        if len(named) == 1:
+            return MatchResult("answered", query, "definition", (), (named[0],))
+        if len(named) > 1:
+            return MatchResult("clarify", query, "definition", (), tuple(named))
+        if query.ambiguous:
+            return MatchResult("clarify", query, "none", (), query.ambiguous)
+        return MatchResult("unanswered", query, "none")
+
+    def _rank(self, query: Query) -> tuple[list[Candidate], tuple[str, ...]]:
+        index = self.index
+        tuning = self.tuning
+        resolved = index.resolve(query)
+        known = [token for _, token in resolved if token is not None]
+        known = list(dict.fromkeys(known))
+        unknown = tuple(word for word, token in resolved if token is None)
+        query_weight = sum(index.idf[t] for t in known)
+        for word, token in resolved:
+            if token is None:
+                factor = (
+                    tuning.domain_unknown_factor
+                    if _canonical_in(word, index.domain_tokens)
+                    else tuning.unknown_factor
+                )
+                query_weight += index.unknown_weight * factor
+        if not known or query_weight <= 0:
+            return [], unknown
+        matched, norms = index.scores(known)
+        cover_phrasing = matched / norms
+        cover_query = matched / np.float32(query_weight)
+        lexical = np.sqrt(cover_phrasing * cover_query)
+        count = min(TOP_PHRASINGS, len(lexical))
+        top = np.argpartition(-lexical, count - 1)[:count] if count < len(lexical) else (
+            np.arange(len(lexical)))  # fmt: skip
+        query_string = " ".join(t for _, t in resolved if t is not None)
+        kind = _question_kind(query)
+        best_per_entry: dict[int, tuple[float, int]] = {}
+        for pid in top.tolist():
+            base = float(lexical[pid])
+            if base <= 0.0:
+                continue
+            similarity = fuzz.token_sort_ratio(query_string, index.phrasing_strings[pid]) / 100
+            score = 100 * ((1 - tuning.fuzzy_share) * base + tuning.fuzzy_share * similarity)
+            entry = int(index.phrasing_entry[pid])
+            if kind is not None:
+                agrees = _agrees(kind, index.entry_kinds[entry])
+                if agrees is not None:
+                    score += tuning.kind_bonus if agrees else -tuning.kind_bonus
+            score = max(0.0, min(100.0, score))
+            if entry not in best_per_entry or score > best_per_entry[entry][0]:
+                best_per_entry[entry] = (score, pid)
+        ranked = sorted(best_per_entry.items(), key=lambda item: -item[1][0])
+        candidates = [
+            Candidate(
+                entry_id=index.entry_ids[entry],
+                role=index.entry_roles[entry],
+                score=round(score, 1),
+                phrasing=index.phrasings[pid].text,
+            )
+            for entry, (score, pid) in ranked[:MAX_CANDIDATES]
+        ]
+        return candidates, unknown
+
+
+def _canonical_in(word: str, tokens: frozenset[str]) -> bool:
+    return canonical(word) in tokens
+
+
+def _question_kind(query: Query) -> str | None:
+    kinds = query.kinds
+    if "why" in kinds or ("decide" in kinds and not kinds & {"how", "when"}):
+        return "why"
+    if "when" in kinds:
+        return "when"
+    if "how" in kinds:
+        return "how"
+    return None
+
+
+def _agrees(question_kind: str, entry_kind: str) -> bool | None:
+    if question_kind == "why":
+        return entry_kind in ("why", "what")
+    if question_kind in ("how", "when"):
+        return entry_kind in ("how", "when")
+    return None
+
+
+__all__ = ["Candidate", "MatchResult", "Matcher", "Outcome", "Tuning"]

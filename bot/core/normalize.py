@@ -1,0 +1,85 @@
+"""Turning Slack message text into plain, comparable text. Pure functions, no I/O.
+
+Slack sends mrkdwn with angle-bracket entities: ``<@U123>`` (user mentions), ``<#C123|name>``
+(channel links), ``<!here>`` (special mentions), ``<https://x|label>`` (links), HTML entities
+(``&amp;``) and ``:emoji:`` codes. :func:`slack_to_plain` removes or resolves all of them;
+:func:`fold` lowers case, removes accents and unifies Unicode forms and punctuation.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+MAX_QUESTION_CHARS = 2000
+"""Longer questions are cut here before matching (nobody's question needs more)."""
+
+_USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!([^>|]*)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto|tel|ftp)[^>|]*)(?:\|([^>]*))?>", re.IGNORECASE)
+_OTHER_ENTITY = re.compile(r"<[^<>]*>")
+_EMOJI_CODE = re.compile(r":[a-z0-9_+'-]+(?:::[a-z0-9_-]+)?:", re.IGNORECASE)
+_CODE_FENCE = re.compile(r"```")
+_MRKDWN_MARK = re.compile(r"[*~`]|(?<![a-z0-9])_|_(?![a-z0-9])", re.IGNORECASE)
+_QUOTE_LINE = re.compile(r"^(?:>|&gt;)\s?", re.MULTILINE)
+_SPACE = re.compile(r"\s+")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+
+
+def slack_to_plain(text: str) -> str:
+    """Resolve Slack mrkdwn to plain text: mentions dropped, links to their labels, marks removed.
+
+    Case is kept; see :func:`fold` for the comparable form.
+    """
+    text = text[: MAX_QUESTION_CHARS * 2]
+    text = _USER_MENTION.sub(" ", text)
+    text = _CHANNEL.sub(lambda m: f" {m.group(1) or ''} ", text)
+    text = _SPECIAL.sub(lambda m: f" {_special_label(m.group(1), m.group(2))} ", text)
+    text = _LINK.sub(lambda m: f" {m.group(2) or ''} ", text)
+    text = _OTHER_ENTITY.sub(" ", text)
+    text = _QUOTE_LINE.sub("", text)
+    text = html.unescape(text)
+    text = _EMOJI_CODE.sub(" ", text)
+    text = _CODE_FENCE.sub(" ", text)
+    text = _MRKDWN_MARK.sub(" ", text)
+    text = _SPACE.sub(" ", text).strip()
+    return text[:MAX_QUESTION_CHARS]
+
+
+def _special_label(kind: str, label: str | None) -> str:
+    # <!subteam^S123|@product-team> names a group: keep its label as words, drop the @.
+    if kind.startswith("subteam^") and label:
+        return label.lstrip("@").replace("-", " ")
+    # <!here>, <!channel>, <!everyone>, <!date^...|fallback>: nothing a question needs.
+    if kind.startswith("date^") and label:
+        return label
+    return ""
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, compatible Unicode forms, straight apostrophes, single spaces.
+
+    Symbols (emoji, punctuation other than apostrophes and hyphens inside words) become spaces.
+    """
+    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    out: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Mn":  # combining accents
+            continue
+        if char.isalnum() or char == "'":
+            out.append(char)
+        elif char == "-" or char == "/":
+            out.append(" ")
+        else:
+            out.append(" " if category[0] in "PSZC" else char)
+    folded = "".join(out).casefold()
+    folded = re.sub(r"(?<![a-z0-9])'|'(?![a-z0-9])", " ", folded)
+    return _SPACE.sub(" ", folded).strip()
+
+
+def normalize(text: str) -> str:
+    """Slack text to the comparable form used for matching and for phrasing equality."""
+    return fold(slack_to_plain(text))

@@ -1,0 +1,121 @@
+"""What the rest of rolebot may ask of the store. The store knows nothing of Slack.
+
+The Slack listeners and the CLI depend on this protocol only; :mod:`bot.store.database`
+implements it with SQLAlchemy (SQLite or PostgreSQL) and a local spool file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class Source(StrEnum):
+    """Where a logged question came from."""
+
+    MENTION = "mention"
+    DM = "dm"
+    COMMAND = "command"
+    LISTEN = "listen"
+    WRONG_ROLE = "wrong_role"
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    PROMOTED = "promoted"
+    DISMISSED = "dismissed"
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """An unanswered question (or a "Wrong role" click) to log."""
+
+    text: str
+    normalized: str
+    source: Source
+    team_id: str | None = None
+    channel_id: str | None = None
+    user_id: str | None = None
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    best_entry_id: str | None = None
+    best_score: float | None = None
+    event_id: str | None = None
+    """Unique: the same event logged twice is stored once."""
+    suggested_role: str | None = None
+    """For wrong-role feedback: the role the person said it should have been."""
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """A stored question, as curators see it."""
+
+    id: int
+    text: str
+    normalized: str
+    source: str
+    status: str
+    channel_id: str | None
+    user_id: str | None
+    best_entry_id: str | None
+    best_score: float | None
+    suggested_role: str | None
+    created_at: datetime
+    resolved_entry_id: str | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Near-duplicate open questions, most asked first: what to write next."""
+
+    representative: LoggedQuestion
+    members: tuple[LoggedQuestion, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(m.id for m in self.members)
+
+
+class Store(Protocol):
+    """The unanswered log, feedback, answer counts and event dedupe."""
+
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is seen, across all processes; False after."""
+
+    def log_question(self, record: QuestionRecord) -> None:
+        """Store the question. Never raises: on a database failure it goes to the spool."""
+
+    def record_feedback(
+        self,
+        entry_id: str | None,
+        helpful: bool,
+        user_id: str | None,
+        role_instead: str | None = None,
+    ) -> None:
+        """A "Helpful" or "Wrong role" click. Never raises."""
+
+    def count_answer(self, entry_id: str | None, outcome: str) -> None:
+        """Count one answer per entry and outcome per day (no question text). Never raises."""
+
+    def open_groups(self, limit: int = 20) -> Sequence[QuestionGroup]:
+        """Open questions grouped by near-duplicates, most asked first."""
+
+    def get_questions(self, ids: Sequence[int]) -> Sequence[LoggedQuestion]: ...
+
+    def mark_promoted(self, ids: Sequence[int], entry_id: str, by: str | None) -> int: ...
+
+    def mark_dismissed(self, ids: Sequence[int], by: str | None) -> int: ...
+
+    def healthy(self) -> bool:
+        """The database answers right now."""
+
+    def close(self) -> None: ...
