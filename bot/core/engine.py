@@ -45,6 +45,7 @@ class Engine:
         self._lock = threading.Lock()
         self._state = self._build()
         self._checked = time.monotonic()
+        self._failed_stamp: tuple[tuple[str, int, int], ...] | None = None
 
     # ------------------------------------------------------------------ reading
     @property
@@ -84,9 +85,12 @@ class Engine:
         if now - self._checked < min_interval:
             return None
         self._checked = now
-        if _stamp(self.directory) == self._state.stamp:
+        stamp = _stamp(self.directory)
+        if stamp in (self._state.stamp, self._failed_stamp):
             return None
-        return self.reload()
+        result = self.reload()
+        self._failed_stamp = stamp if result.error is not None else None
+        return result
 
     def _build(self) -> _State:
         stamp = _stamp(self.directory)

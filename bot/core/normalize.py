@@ -25,6 +25,7 @@ _CODE_FENCE = re.compile(r"```")
 _MRKDWN_MARK = re.compile(r"[*~`]|(?<![a-z0-9])_|_(?![a-z0-9])", re.IGNORECASE)
 _QUOTE_LINE = re.compile(r"^(?:>|&gt;)\s?", re.MULTILINE)
 _SPACE = re.compile(r"\s+")
+_ASCII_SEPARATORS = re.compile(r"[^A-Za-z0-9']+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 
@@ -63,7 +64,12 @@ def fold(text: str) -> str:
 
     Symbols (emoji, punctuation other than apostrophes and hyphens inside words) become spaces.
     """
-    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    text = text.translate(_APOSTROPHES)
+    if text.isascii():  # the common case, without a per-character loop
+        folded = _ASCII_SEPARATORS.sub(" ", text).lower()
+        folded = re.sub(r"(?<![a-z0-9])'|'(?![a-z0-9])", " ", folded)
+        return _SPACE.sub(" ", folded).strip()
+    text = unicodedata.normalize("NFKD", text)
     out: list[str] = []
     for char in text:
         category = unicodedata.category(char)

@@ -206,11 +206,11 @@ def format_report(report: Report, title: str = "", show_misses: bool = True) -> 
         f"questions          {len(report.outcomes)} "
         f"({report.in_scope} in scope, {report.out_of_scope} out of scope, "
         f"{report.clarify_cases} ambiguous 'PM')",
-        f"in-scope accuracy  {report.accuracy:6.1%}",
-        f"wrong answers      {report.wrong_rate:6.1%}  ({report.wrong} of {report.answered} answered)",
-        f"out-of-scope reject{report.rejection:7.1%}",
-        f"close calls        {report.close_call_rate:6.1%}",
-        f"'PM' clarified     {report.clarify_accuracy:6.1%}",
+        f"{'in-scope accuracy':<22}{report.accuracy:7.1%}",
+        f"{'wrong answers':<22}{report.wrong_rate:7.1%}  ({report.wrong} of {report.answered} answered)",
+        f"{'out-of-scope rejected':<22}{report.rejection:7.1%}",
+        f"{'close calls':<22}{report.close_call_rate:7.1%}",
+        f"{'plain PM clarified':<22}{report.clarify_accuracy:7.1%}",
         "",
         "confusion (rows: expected; columns: what rolebot did)",
     ]

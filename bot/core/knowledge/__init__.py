@@ -10,6 +10,7 @@ from bot.core.knowledge.model import (
     Entry,
     Handoff,
     Knowledge,
+    OffTopic,
     Role,
 )
 from bot.core.knowledge.paths import bundled_knowledge_dir, resolve_knowledge_dir
@@ -23,6 +24,7 @@ __all__ = [
     "Entry",
     "Handoff",
     "Knowledge",
+    "OffTopic",
     "Role",
     "bundled_knowledge_dir",
     "load_knowledge",

@@ -28,6 +28,7 @@ from bot.core.knowledge.model import (
     Entry,
     Handoff,
     Knowledge,
+    OffTopic,
     Role,
 )
 from bot.core.normalize import normalize
@@ -38,7 +39,8 @@ try:  # libyaml's C parser when present: same safe semantics, much faster
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _SafeLoader = yaml.SafeLoader
 
-TOP_LEVEL_KEYS = ("aspects", "ambiguous", "roles", "contacts", "entries")
+TOP_LEVEL_KEYS = ("aspects", "ambiguous", "roles", "contacts", "entries", "off_topic")
+OFF_TOPIC_KEYS = ("topic", "hint", "words")
 ROLE_KEYS = (
     "id", "name", "short_name", "emoji", "answers", "question", "aliases", "definition",
     "responsibilities", "skills", "key_metrics", "stakeholders", "hands_off", "compare",
@@ -136,6 +138,7 @@ class _Builder:
         self.roles: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
         self.contacts: list[tuple[_FileContext, Path_, str, Any]] = []
         self.entries: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
+        self.off_topic: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
 
     # -- reporting
     def problem(
@@ -216,6 +219,7 @@ class _Builder:
         roles = self._roles(aspect_ids)
         self._contacts(roles)
         entries = self._entries()
+        off_topic = self._off_topic(entries)
         if not self.roles and not self.problems:
             self.problems.append(
                 Problem(_display_name(self.directory), None, None, None,
@@ -236,6 +240,7 @@ class _Builder:
             entries=tuple(entries),
             directory=self.directory,
             fingerprint=fingerprint,
+            off_topic=tuple(off_topic),
         )
 
     def _aspects(self) -> list[Aspect]:
@@ -526,6 +531,46 @@ class _Builder:
                                  fix=_suggest(other, list(seen_ids)) or "remove it")  # fmt: skip
         return entries
 
+    def _off_topic(self, entries: Sequence[Entry]) -> list[OffTopic]:
+        phrasing_words: dict[str, str] = {}
+        phrasing_texts: list[tuple[str, str]] = []
+        for entry in entries:
+            for question in entry.questions:
+                folded = normalize(question)
+                phrasing_texts.append((f" {folded} ", entry.id))
+                for word in folded.split():
+                    phrasing_words.setdefault(word, entry.id)
+                    phrasing_words.setdefault(word.removesuffix("s"), entry.id)
+        result: list[OffTopic] = []
+        seen: dict[str, str] = {}
+        for ctx, path, item in self.off_topic:
+            label = item.get("topic") if isinstance(item.get("topic"), str) else None
+            self._keys(ctx, path, item, OFF_TOPIC_KEYS, ("topic", "words"), label)
+            topic = self._text(ctx, path, item, "topic", label, MAX_SHORT)
+            hint = self._text(ctx, path, item, "hint", label, MAX_ITEM) if "hint" in item else ""
+            words = self._text_list(ctx, path, item, "words", label, 40)
+            if topic is None or hint is None or words is None:
+                continue
+            clean: list[str] = []
+            for index, word in enumerate(words):
+                key = normalize(word)
+                wpath = (*path, "words", index)
+                if not key or len(key.split()) > 2:
+                    self.problem(ctx, wpath, f"'{word}' must be one word or a two-word phrase",
+                                 entry=topic, field="words")  # fmt: skip
+                elif key in seen:
+                    self.problem(ctx, wpath, f"'{word}' is already listed under '{seen[key]}'",
+                                 entry=topic, field="words", fix="keep it in one topic")  # fmt: skip
+                elif (owner := _used_by(key, phrasing_words, phrasing_texts)) is not None:
+                    self.problem(ctx, wpath, f"'{word}' is used by FAQ entry '{owner}', so it "
+                                 "cannot mark a question as off-topic", entry=topic, field="words",
+                                 fix="remove it from the off-topic list")  # fmt: skip
+                else:
+                    seen[key] = topic
+                    clean.append(key)
+            result.append(OffTopic(topic, tuple(clean), hint))
+        return result
+
     def _date(
         self, ctx: _FileContext, path: Path_, item: Mapping[str, Any], label: str
     ) -> date | None | bool:
@@ -624,6 +669,14 @@ class _Builder:
             else:
                 result.append(text)
         return result if ok else None
+
+
+def _used_by(
+    key: str, words: Mapping[str, str], texts: Sequence[tuple[str, str]]
+) -> str | None:
+    if " " not in key:
+        return words.get(key) or words.get(key.removesuffix("s"))
+    return next((entry for text, entry in texts if f" {key} " in text), None)
 
 
 def _type_name(value: object) -> str:

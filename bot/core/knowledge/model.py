@@ -74,6 +74,15 @@ class Ambiguity:
 
 
 @dataclass(frozen=True)
+class OffTopic:
+    """A topic rolebot declines (facilities, expenses, ...), and the words that mark it."""
+
+    topic: str
+    words: tuple[str, ...]
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class Entry:
     """One FAQ entry: several phrasings of one question, the owning role and why."""
 
@@ -98,6 +107,7 @@ class Knowledge:
     entries: tuple[Entry, ...]
     directory: Path
     fingerprint: str
+    off_topic: tuple[OffTopic, ...] = ()
     entries_by_id: Mapping[str, Entry] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from bot.core.knowledge.model import Knowledge
 from bot.core.matching.lexicon import (
     DECIDE_CUES,
     HOW_CUES,
+    SCOPE_SINGULARS,
     WHEN_CUES,
     WHY_CUES,
     canonical,
@@ -110,7 +111,16 @@ class Analyzer:
         kinds: set[str] = set()
         words: list[str] = []
         tokens: list[str] = []
+        seen_singular: set[str] = set()
+        previous = ""
         for word in split_words(stripped):
+            if word in ("if", "whether") and previous in DECIDE_CUES:
+                kinds.add("why")  # "decides if we ..." asks whether
+            previous = word
+            if word in SCOPE_SINGULARS:
+                if word in seen_singular:
+                    word = word + "s"
+                seen_singular.add(word)
             if word in WHY_CUES:
                 kinds.add("why")
                 continue
@@ -127,6 +137,11 @@ class Analyzer:
             if token and token not in tokens:
                 words.append(word)
                 tokens.append(token)
+        # The question's kind becomes a word of its own ("?why"), so how strongly each kind leans
+        # to each role is learned from the FAQ's phrasings, like any other word.
+        for kind in sorted(kinds):
+            words.append(f"?{kind}")
+            tokens.append(f"?{kind}")
         return Query(
             text=text,
             normalized=normalized,

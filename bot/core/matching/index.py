@@ -22,7 +22,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from bot.core.knowledge.model import Knowledge
 from bot.core.matching.analyzer import Analyzer, Query
 from bot.core.matching.lexicon import canonical, is_stopword, split_words
-from bot.core.normalize import fold
+from bot.core.normalize import fold, normalize
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -73,6 +73,10 @@ class MatchIndex:
                 domain.update(canonical(w) for w in split_words(fold(text)) if not is_stopword(w))
         self.domain_tokens = frozenset(domain)
         self.phrasings = phrasings
+        self.exact: dict[str, int] = {}
+        """A curated phrasing, asked as written (after normalising), is that entry's question."""
+        for pid, phrasing in enumerate(phrasings):
+            self.exact.setdefault(normalize(phrasing.text), pid)
 
         # Document frequency over entries, not phrasings.
         entry_tokens: dict[str, set[int]] = defaultdict(set)
@@ -103,8 +107,34 @@ class MatchIndex:
             for token, ids in postings.items()
         }
         self.norms: FloatArray = np.maximum(norms, 1e-6)
+        # Entry-level postings: an entry's vocabulary is the union of its phrasings' words,
+        # so a question worded unlike any single phrasing still finds its entry.
+        self.entry_postings: dict[str, tuple[IntArray, FloatArray]] = {
+            token: (
+                np.asarray(sorted(owners), dtype=np.int32),
+                np.full(len(owners), self.idf[token], dtype=np.float32),
+            )
+            for token, owners in entry_tokens.items()
+        }
         self.phrasing_entry: IntArray = np.asarray([p.entry for p in phrasings], dtype=np.int32)
         self.phrasing_strings: list[str] = [" ".join(p.tokens) for p in phrasings]
+        # Each word's leaning across the roles (smoothed share of the entries using it), so that
+        # every word of a question votes, not only those of the best phrasing.
+        self.role_ids: list[str] = list(knowledge.roles)
+        alpha = 0.25
+        self.role_lean: dict[str, FloatArray] = {}
+        for token, owners in entry_tokens.items():
+            counts = np.full(len(self.role_ids), alpha, dtype=np.float32)
+            for entry in owners:
+                counts[self.role_ids.index(self.entry_roles[entry])] += 1.0
+            self.role_lean[token] = counts / counts.sum()
+        # Off-topic words (single canonical tokens, or two-token phrases) -> topic number.
+        self.off_topic_words: dict[tuple[str, ...], int] = {}
+        for number, topic in enumerate(knowledge.off_topic):
+            for phrase in topic.words:
+                key = tuple(canonical(w) for w in split_words(phrase))
+                if key:
+                    self.off_topic_words[key] = number
         self.surface = surface
         self._surface_words = [w for w in surface if len(w) >= 4]
         self._corrections: dict[str, str | None] = {}
@@ -118,6 +148,8 @@ class MatchIndex:
         """Each topic word and the indexed token it stands for (``None``: unknown)."""
         resolved: list[tuple[str, str | None]] = []
         for word, token in zip(query.words, query.tokens, strict=True):
+            if word.startswith("?") and token not in self.postings:
+                continue  # a question kind no phrasing uses: no evidence either way
             if token in self.postings:
                 resolved.append((word, token))
             elif word in self.surface and self.surface[word] in self.postings:
@@ -142,6 +174,34 @@ class MatchIndex:
         if len(self._corrections) < 50_000:
             self._corrections[word] = token
         return token
+
+    def role_evidence(self, tokens: list[str], query_weight: float) -> FloatArray:
+        """Per role: the share of the question's weight that leans to it."""
+        evidence = np.zeros(len(self.role_ids), dtype=np.float32)
+        for token in tokens:
+            evidence += self.idf[token] * self.role_lean[token]
+        return evidence / np.float32(max(query_weight, 1e-6))
+
+    def off_topic(self, query: Query) -> int | None:
+        """The off-topic topic a question's words point to, if any."""
+        if not self.off_topic_words:
+            return None
+        tokens = query.tokens
+        for size in (2, 1):
+            for start in range(len(tokens) - size + 1):
+                topic = self.off_topic_words.get(tokens[start : start + size])
+                if topic is not None:
+                    return topic
+        return None
+
+    def entry_scores(self, tokens: list[str]) -> FloatArray:
+        """Matched weight per entry (over the union of the entry's phrasings)."""
+        if not tokens:
+            return np.zeros(len(self.entry_ids), dtype=np.float32)
+        ids = np.concatenate([self.entry_postings[t][0] for t in tokens])
+        weights = np.concatenate([self.entry_postings[t][1] for t in tokens])
+        matched = np.bincount(ids, weights=weights, minlength=len(self.entry_ids))
+        return matched.astype(np.float32, copy=False)
 
     def scores(self, tokens: list[str]) -> tuple[FloatArray, FloatArray]:
         """Matched weight per phrasing for the given known tokens, and the phrasing norms."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import snowballstemmer
+import Stemmer
 
 # Function words and the words of asking itself ("who should I bug about ...").
 STOPWORDS: frozenset[str] = frozenset(
@@ -34,8 +34,20 @@ STOPWORDS: frozenset[str] = frozenset(
     s re ll ve d m t don doesn didn isn aren wasn weren won wouldn shouldn couldn can't
     whos who's whose what's how's where's when's that's there's here's let's it'd i'd i'm
     we're they're you're we've i've we'll i'll you'll
+    good morning afternoon evening night today tonight tomorrow yesterday weekend
+    monday tuesday wednesday thursday friday saturday sunday day days week weeks month months
+    year years minute minutes hour hours time times again now soon later ago
+    vs versus difference differences compare comparison versus
     """.split()
 )
+
+# Words whose stem would merge meanings that different roles own: "the project" is one project
+# (a Project Manager's), "the projects" are several (a Program Manager's); "market" research is
+# a Product Manager's, "marketing" collateral a launch's. They keep their own token.
+KEEP_WHOLE: frozenset[str] = frozenset("projects teams departments programs marketing".split())
+
+SCOPE_SINGULARS: frozenset[str] = frozenset("project team department program".split())
+"""Named twice in one question ("the web project and the app project"), they mean several."""
 
 # Question-kind cues. They are evidence, never an override: a matcher adds a small bonus to
 # entries whose distinction agrees, and never removes an answer because of them.
@@ -88,7 +100,7 @@ _SPELLING = {
 _BRITISH_ISE = re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations|er|ers)$")
 _CONTRACTION = re.compile(r"'(s|re|ll|ve|d|m|t)$|n't$")
 
-_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER = Stemmer.Stemmer("english")
 
 
 def split_words(folded: str) -> list[str]:
@@ -105,6 +117,8 @@ def split_words(folded: str) -> list[str]:
 def canonical(word: str) -> str:
     """One spelling and one stem per word: "prioritising" and "prioritize" meet."""
     word = _SPELLING.get(word, word)
+    if word in KEEP_WHOLE:
+        return word
     word = _BRITISH_ISE.sub(lambda m: "iz" + m.group(1), word)
     return str(_STEMMER.stemWord(word))
 

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from bot.config import Thresholds
 from bot.core.knowledge.model import Knowledge
 from bot.core.matching.analyzer import Query
-from bot.core.matching.index import MatchIndex
+from bot.core.matching.index import MatchIndex, english_words
 from bot.core.matching.lexicon import canonical
 
 Outcome = Literal["answered", "close_call", "unanswered", "clarify"]
@@ -36,10 +36,15 @@ MAX_CANDIDATES = 5
 class Tuning:
     """How the score is composed. Fixed in code; thresholds are configuration."""
 
-    fuzzy_share: float = 0.2
+    entry_share: float = 0.2
+    phrasing_share: float = 0.25
+    fuzzy_share: float = 0.15
+    role_share: float = 0.65
+    off_topic_penalty: float = 25.0
     kind_bonus: float = 4.0
     domain_unknown_factor: float = 0.5
     unknown_factor: float = 1.0
+    name_unknown_factor: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,12 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         query = self.index.analyze(text)
-        if not query.tokens:
+        exact = self.index.exact.get(query.normalized)
+        if not query.tokens and exact is None:
             return self._without_topic(query)
         candidates, unknown = self._rank(query)
+        if exact is not None:
+            return self._exact(query, exact, candidates, unknown)
         thresholds = self.thresholds
         best = candidates[0] if candidates else None
         if best is None or best.score < thresholds.answer:
@@ -115,6 +123,16 @@ class Matcher:
         return MatchResult("answered", query, "faq", tuple(candidates), (best.role,), unknown)
 
     # ------------------------------------------------------------------ internals
+    def _exact(
+        self, query: Query, pid: int, ranked: list[Candidate], unknown: tuple[str, ...]
+    ) -> MatchResult:
+        index = self.index
+        entry = int(index.phrasing_entry[pid])
+        best = Candidate(index.entry_ids[entry], index.entry_roles[entry], 100.0,
+                         index.phrasings[pid].text)  # fmt: skip
+        others = [c for c in ranked if c.entry_id != best.entry_id][: MAX_CANDIDATES - 1]
+        return MatchResult("answered", query, "faq", (best, *others), (best.role,), unknown)
+
     def _without_topic(self, query: Query) -> MatchResult:
         """No topic words: a question about a role itself ("what does a TPM do?")."""
         named = sorted(query.roles, key=list(self.knowledge.roles).index)
@@ -130,24 +148,23 @@ class Matcher:
         index = self.index
         tuning = self.tuning
         resolved = index.resolve(query)
-        known = [token for _, token in resolved if token is not None]
-        known = list(dict.fromkeys(known))
+        known = list(dict.fromkeys(token for _, token in resolved if token is not None))
         unknown = tuple(word for word, token in resolved if token is None)
         query_weight = sum(index.idf[t] for t in known)
-        for word, token in resolved:
-            if token is None:
-                factor = (
-                    tuning.domain_unknown_factor
-                    if _canonical_in(word, index.domain_tokens)
-                    else tuning.unknown_factor
-                )
-                query_weight += index.unknown_weight * factor
+        for word in unknown:
+            query_weight += index.unknown_weight * self._unknown_factor(word)
         if not known or query_weight <= 0:
             return [], unknown
+        # How much of the question each entry's vocabulary explains.
+        entry_cover = index.entry_scores(known) / np.float32(query_weight)
+        # How completely the question contains each phrasing.
         matched, norms = index.scores(known)
-        cover_phrasing = matched / norms
-        cover_query = matched / np.float32(query_weight)
-        lexical = np.sqrt(cover_phrasing * cover_query)
+        phrasing_cover = matched / norms
+        phrasing_query = matched / np.float32(query_weight)
+        role_evidence = index.role_evidence(known, query_weight)
+        role_number = {role: n for n, role in enumerate(index.role_ids)}
+        penalty = tuning.off_topic_penalty if index.off_topic(query) is not None else 0.0
+        lexical = np.sqrt(phrasing_cover * phrasing_query)
         count = min(TOP_PHRASINGS, len(lexical))
         top = np.argpartition(-lexical, count - 1)[:count] if count < len(lexical) else (
             np.arange(len(lexical)))  # fmt: skip
@@ -155,12 +172,16 @@ class Matcher:
         kind = _question_kind(query)
         best_per_entry: dict[int, tuple[float, int]] = {}
         for pid in top.tolist():
-            base = float(lexical[pid])
-            if base <= 0.0:
+            if float(lexical[pid]) <= 0.0:
                 continue
-            similarity = fuzz.token_sort_ratio(query_string, index.phrasing_strings[pid]) / 100
-            score = 100 * ((1 - tuning.fuzzy_share) * base + tuning.fuzzy_share * similarity)
             entry = int(index.phrasing_entry[pid])
+            similarity = fuzz.token_sort_ratio(query_string, index.phrasing_strings[pid]) / 100
+            score = 100 * (
+                tuning.entry_share * float(entry_cover[entry])
+                + tuning.phrasing_share * float(phrasing_cover[pid])
+                + tuning.fuzzy_share * similarity
+                + tuning.role_share * float(role_evidence[role_number[index.entry_roles[entry]]])
+            ) - penalty
             if kind is not None:
                 agrees = _agrees(kind, index.entry_kinds[entry])
                 if agrees is not None:
@@ -179,6 +200,16 @@ class Matcher:
             for entry, (score, pid) in ranked[:MAX_CANDIDATES]
         ]
         return candidates, unknown
+
+    def _unknown_factor(self, word: str) -> float:
+        """Unknown ordinary English words weigh fully (a topic rolebot does not cover);
+        jargon and names ("okta", "aurora") weigh less: they are usually the thing asked about."""
+        tuning = self.tuning
+        if canonical(word) in self.index.domain_tokens:
+            return tuning.domain_unknown_factor
+        if word in english_words():
+            return tuning.unknown_factor
+        return tuning.name_unknown_factor
 
 
 def _canonical_in(word: str, tokens: frozenset[str]) -> bool:

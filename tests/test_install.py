@@ -1,0 +1,43 @@
+"""A normal (non-editable) install into a fresh virtual environment finds its bundled files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_wheel_install_finds_bundled_knowledge(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROLEBOT_")}
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr[-3000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    rolebot = venv / "bin" / "rolebot"
+    asked = subprocess.run(
+        [str(rolebot), "ask", "--json", "who decides whether we add offline mode?"],
+        capture_output=True, text=True, cwd=elsewhere, env=env, check=False,
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["role"] == "product_manager"
+    validated = subprocess.run(
+        [str(rolebot), "kb", "validate"], capture_output=True, text=True, cwd=elsewhere, env=env,
+        check=False,
+    )  # fmt: skip
+    assert validated.returncode == 0, validated.stderr
+    assert "site-packages" in validated.stdout and "_bundled" in validated.stdout
+    assert str(ROOT) not in validated.stdout
