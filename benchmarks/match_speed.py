@@ -56,7 +56,9 @@ def grow(knowledge, phrasings: int, seed: int = 7):  # type: ignore[no-untyped-d
             extra = rng.choices(vocabulary, weights=weights, k=rng.randint(1, 3))
             questions.append(" ".join([*template, *extra]))
         entries.append(
-            Entry(f"synthetic-{number}", tuple(questions), base.owner, base.distinction, base.answer)
+            Entry(
+                f"synthetic-{number}", tuple(questions), base.owner, base.distinction, base.answer
+            )
         )
         count += len(questions)
         number += 1

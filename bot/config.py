@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
+
 from bot.errors import ConfigError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -68,6 +70,12 @@ class Settings:
     log_message_text: bool = False
     mode: RunMode = "http"
     reload_interval: float = 2.0
+    host: str = "0.0.0.0"
+    """``rolebot serve``: the address to listen on."""
+    port: int = 3000
+    """``rolebot serve``: the port (``ROLEBOT_PORT``, else ``PORT`` as hosting platforms set it)."""
+    workers: int = 2
+    """``rolebot serve``: worker processes, each with its own engine and database connections."""
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -80,8 +88,6 @@ class Settings:
         """Read the settings. Values in ``environ`` win over the ``.env`` file."""
         env: dict[str, str] = {}
         if dotenv_path is not None and dotenv_path.is_file():
-            from dotenv import dotenv_values
-
             env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         env.update(os.environ if environ is None else environ)
 
@@ -114,7 +120,8 @@ class Settings:
         api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         if not re.match(r"^https?://", api_url):
             raise ConfigError(
-                f"SLACK_API_URL: '{api_url}' is not an http(s) URL (default {DEFAULT_SLACK_API_URL})"
+                f"SLACK_API_URL: '{api_url}' is not an http(s) URL "
+                f"(default {DEFAULT_SLACK_API_URL})"
             )
         if not api_url.endswith("/"):
             api_url += "/"
@@ -134,7 +141,7 @@ class Settings:
         if hash_ids and not hash_key:
             raise ConfigError(
                 "ROLEBOT_HASH_KEY: required when ROLEBOT_HASH_USER_IDS is on "
-                "(a long random secret, e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+                "(a long random secret: python -c 'import secrets; print(secrets.token_hex(32))')"
             )
         knowledge = get("ROLEBOT_KNOWLEDGE_DIR")
         return cls(
@@ -155,6 +162,9 @@ class Settings:
             log_message_text=_flag(get, "ROLEBOT_LOG_MESSAGE_TEXT"),
             mode=mode,  # type: ignore[arg-type]
             reload_interval=_number(get, "ROLEBOT_RELOAD_INTERVAL", 2.0, 0, 3600),
+            host=get("ROLEBOT_HOST") or "0.0.0.0",
+            port=_integer(get, "ROLEBOT_PORT", _integer(get, "PORT", 3000, 1, 65535), 1, 65535),
+            workers=_integer(get, "ROLEBOT_WORKERS", 2, 1, 64),
         )
 
     # ------------------------------------------------------------------ helpers
@@ -186,15 +196,15 @@ class Settings:
                 )
         if self.slack_bot_token and not self.slack_bot_token.startswith("xoxb-"):
             raise ConfigError("SLACK_BOT_TOKEN: a bot token starts with 'xoxb-'")
-        if mode == "socket" and self.slack_app_token and not self.slack_app_token.startswith(
-            "xapp-"
+        if (
+            mode == "socket"
+            and self.slack_app_token
+            and not self.slack_app_token.startswith("xapp-")
         ):
             raise ConfigError("SLACK_APP_TOKEN: an app-level token starts with 'xapp-'")
 
 
-def _number(
-    get: _Getter, name: str, default: float, low: float, high: float
-) -> float:
+def _number(get: _Getter, name: str, default: float, low: float, high: float) -> float:
     raw = get(name)
     if raw is None:
         return default
@@ -204,6 +214,19 @@ def _number(
         raise ConfigError(f"{name}: '{raw}' is not a number (expected {low} to {high})") from None
     if not low <= value <= high:
         raise ConfigError(f"{name}: {value} is out of range (expected {low} to {high})")
+    return value
+
+
+def _integer(get: _Getter, name: str, default: int, low: int, high: int) -> int:
+    raw = get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw}' is not a whole number ({low} to {high})") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: {value} is out of range ({low} to {high})")
     return value
 
 

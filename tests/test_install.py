@@ -22,22 +22,33 @@ def test_wheel_install_finds_bundled_knowledge(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROLEBOT_")}
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     rolebot = venv / "bin" / "rolebot"
     asked = subprocess.run(
         [str(rolebot), "ask", "--json", "who decides whether we add offline mode?"],
-        capture_output=True, text=True, cwd=elsewhere, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        check=False,
+    )
     assert asked.returncode == 0, asked.stderr
     assert json.loads(asked.stdout)["role"] == "product_manager"
     validated = subprocess.run(
-        [str(rolebot), "kb", "validate"], capture_output=True, text=True, cwd=elsewhere, env=env,
+        [str(rolebot), "kb", "validate"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
         check=False,
-    )  # fmt: skip
+    )
     assert validated.returncode == 0, validated.stderr
     assert "site-packages" in validated.stdout and "_bundled" in validated.stdout
     assert str(ROOT) not in validated.stdout

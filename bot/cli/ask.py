@@ -1,4 +1,4 @@
-"""``rolebot ask``: who owns this? Readable, or JSON for scripts (one object per line with ``-``)."""
+"""``rolebot ask``: who owns this? Readable, or JSON for scripts (one object a line with ``-``)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def render(answer: Answer) -> str:
             lines.append(f"{answer.role.name}  ({answer.distinction})")
             lines.append(f"  why:     {answer.entry.answer}")
             lines.append(
-                f"  matched: {answer.entry.id}  \"{result.best.phrasing if result.best else ''}\""
+                f'  matched: {answer.entry.id}  "{result.best.phrasing if result.best else ""}"'
                 f"  score {answer.score:.1f}"
             )
         else:
@@ -84,6 +84,8 @@ def render(answer: Answer) -> str:
             lines.append("  nearest: " + "; ".join(e.questions[0] for e in answer.nearest))
     others = result.candidates[1:] if answer.outcome == "answered" else result.candidates
     if others:
-        lines.append("  runners-up: " + ", ".join(
-            f"{c.entry_id} ({c.role}, {c.score:.1f})" for c in others[:4]))  # fmt: skip
+        lines.append(
+            "  runners-up: "
+            + ", ".join(f"{c.entry_id} ({c.role}, {c.score:.1f})" for c in others[:4])
+        )
     return "\n".join(lines)

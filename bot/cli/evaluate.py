@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.context import Context
-from bot.evaluation import evaluate, format_report, load_cases
 from bot.errors import RolebotError
+from bot.evaluation import evaluate, format_report, load_cases
 
 DEFAULT_SET = Path("tests/eval/questions.yaml")
 
@@ -33,7 +33,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     summaries = {}
     for path in files:
         if not path.is_file():
-            raise RolebotError(f"no labelled set at '{path}' (give a path to a questions YAML file)")
+            raise RolebotError(
+                f"no labelled set at '{path}' (give a path to a questions YAML file)"
+            )
         report = evaluate(context.engine, load_cases(path))
         if args.json:
             summaries[str(path)] = report.summary()

@@ -38,11 +38,14 @@ class Answer:
 
     @property
     def distinction(self) -> str:
-        """"A *why* question: the Product Manager." (empty unless answered from an entry)."""
+        """ "A *why* question: the Product Manager." (empty unless answered from an entry)."""
         if self.entry is None or self.role is None:
             return ""
         kind = _KIND_WORDS.get(self.entry.distinction, "a question")
-        if self.role.id == "technical_program_manager" and self.entry.distinction in ("how", "when"):
+        if self.role.id == "technical_program_manager" and self.entry.distinction in (
+            "how",
+            "when",
+        ):
             kind = kind.replace("a *", "a technical *")
         return f"{kind[0].upper()}{kind[1:]}: the {self.role.name}."
 
@@ -52,12 +55,14 @@ def compose(knowledge: Knowledge, result: MatchResult, suggest: float) -> Answer
     question = result.query.text
     if result.outcome == "answered":
         role = knowledge.roles[result.roles[0]]
-        entry = knowledge.entry(result.best.entry_id) if result.kind == "faq" and result.best else None
+        entry = (
+            knowledge.entry(result.best.entry_id) if result.kind == "faq" and result.best else None
+        )
         return Answer(question, result, role=role, entry=entry)
     if result.outcome in ("close_call", "clarify"):
         roles = tuple(knowledge.roles[r] for r in result.roles)
         return Answer(question, result, roles=roles)
-    nearest = tuple(
-        knowledge.entry(c.entry_id) for c in result.candidates if c.score >= suggest
-    )[:3]
+    nearest = tuple(knowledge.entry(c.entry_id) for c in result.candidates if c.score >= suggest)[
+        :3
+    ]
     return Answer(question, result, nearest=nearest)

@@ -95,7 +95,9 @@ class Engine:
     def _build(self) -> _State:
         stamp = _stamp(self.directory)
         knowledge = load_knowledge(self.directory)
-        return _State(knowledge, Matcher(knowledge, self.thresholds), RoleDirectory(knowledge), stamp)
+        return _State(
+            knowledge, Matcher(knowledge, self.thresholds), RoleDirectory(knowledge), stamp
+        )
 
 
 def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:

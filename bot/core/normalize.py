@@ -77,7 +77,7 @@ def fold(text: str) -> str:
             continue
         if char.isalnum() or char == "'":
             out.append(char)
-        elif char == "-" or char == "/":
+        elif char in "-/":
             out.append(" ")
         else:
             out.append(" " if category[0] in "PSZC" else char)

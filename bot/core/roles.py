@@ -43,7 +43,7 @@ class RoleDirectory:
         key = fold(text.replace("_", " "))
         for prefix in ("the ", "a ", "an "):
             if key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
         key = key.removesuffix("s") if key.removesuffix("s") in self._names else key
         if not key:
             return RoleLookup(text)
@@ -59,7 +59,9 @@ class RoleDirectory:
                     roles.append(role_id)
         if found and found[0][1] >= AUTO_ACCEPT:
             best_roles = self._names[found[0][0]]
-            rivals = [c for c, s, _ in found[1:] if s >= found[0][1] - 3 and self._names[c] != best_roles]
+            rivals = [
+                c for c, s, _ in found[1:] if s >= found[0][1] - 3 and self._names[c] != best_roles
+            ]
             if not rivals:
                 return self._lookup(text, best_roles)
         return RoleLookup(text, suggestions=tuple(self.knowledge.roles[r] for r in roles[:3]))

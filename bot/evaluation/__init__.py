@@ -150,7 +150,11 @@ def load_cases(path: Path) -> list[Case]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise KnowledgeError(
-            [Problem(str(path), mark.line + 1 if mark else None, None, None, f"not valid YAML: {exc}")]
+            [
+                Problem(
+                    str(path), mark.line + 1 if mark else None, None, None, f"not valid YAML: {exc}"
+                )
+            ]
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise KnowledgeError(
@@ -163,13 +167,21 @@ def load_cases(path: Path) -> list[Case]:
     for index, item in enumerate(data["questions"]):
         line = lines[index] if index < len(lines) else None
         if not isinstance(item, dict) or not isinstance(item.get("q"), str):
-            problems.append(Problem(str(path), line, f"#{index}", "q", "each item needs a text 'q'"))
+            problems.append(
+                Problem(str(path), line, f"#{index}", "q", "each item needs a text 'q'")
+            )
             continue
         expect = item.get("expect")
         if expect not in allowed:
             problems.append(
-                Problem(str(path), line, f"#{index}", "expect", f"unknown expectation '{expect}'",
-                        f"use one of: {', '.join(allowed)}")  # fmt: skip
+                Problem(
+                    str(path),
+                    line,
+                    f"#{index}",
+                    "expect",
+                    f"unknown expectation '{expect}'",
+                    f"use one of: {', '.join(allowed)}",
+                )
             )
             continue
         cases.append(Case(item["q"], str(expect), line or 0, str(path)))
@@ -207,7 +219,8 @@ def format_report(report: Report, title: str = "", show_misses: bool = True) -> 
         f"({report.in_scope} in scope, {report.out_of_scope} out of scope, "
         f"{report.clarify_cases} ambiguous 'PM')",
         f"{'in-scope accuracy':<22}{report.accuracy:7.1%}",
-        f"{'wrong answers':<22}{report.wrong_rate:7.1%}  ({report.wrong} of {report.answered} answered)",
+        f"{'wrong answers':<22}{report.wrong_rate:7.1%}  "
+        f"({report.wrong} of {report.answered} answered)",
         f"{'out-of-scope rejected':<22}{report.rejection:7.1%}",
         f"{'close calls':<22}{report.close_call_rate:7.1%}",
         f"{'plain PM clarified':<22}{report.clarify_accuracy:7.1%}",
@@ -226,8 +239,11 @@ def format_report(report: Report, title: str = "", show_misses: bool = True) -> 
         misses = report.misses()
         lines += ["", f"misses ({len(misses)})"]
         for miss in misses:
-            did = miss.column if miss.outcome != "close_call" else "close:" + "/".join(
-                _SHORT[r] for r in miss.roles)  # fmt: skip
+            did = (
+                miss.column
+                if miss.outcome != "close_call"
+                else "close:" + "/".join(_SHORT[r] for r in miss.roles)
+            )
             where = f"{Path(miss.case.source).name}:{miss.case.line}" if miss.case.line else ""
             lines.append(
                 f"  {where:<22} expected {_SHORT[miss.case.expect]:<8} got {did:<22} "
@@ -246,7 +262,7 @@ def default_set() -> Path:
 
 
 def entries_route_to_themselves(engine: Engine) -> Sequence[tuple[str, str, str | None]]:
-    """Every FAQ phrasing asked as it is: (phrasing, its entry, the entry it routed to) on failure."""
+    """Phrasings that, asked as written, do not route to their own entry (and where they went)."""
     failures: list[tuple[str, str, str | None]] = []
     for entry in engine.knowledge.entries:
         for phrasing in entry.questions:

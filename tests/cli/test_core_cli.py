@@ -29,7 +29,9 @@ def test_ask_readable(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_ask_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "ask", "--json", "who gets docs, training and marketing ready for launch day?")
+    code, out, _ = run(
+        capsys, "ask", "--json", "who gets docs, training and marketing ready for launch day?"
+    )
     data = json.loads(out)
     assert code == 0
     assert data["outcome"] == "answered"
@@ -47,10 +49,17 @@ def test_ask_json_for_each_outcome(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["outcome"] == "clarify" and len(data["roles"]) == 3
 
 
-def test_ask_batch_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ask_batch_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
 
-    questions = ["who owns the roadmap", "", "good morning", "who tracks api dependencies across teams"]
+    questions = [
+        "who owns the roadmap",
+        "",
+        "good morning",
+        "who tracks api dependencies across teams",
+    ]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(questions) + "\n"))
     code, out, _ = run(capsys, "ask", "--json", "-")
     lines = [json.loads(line) for line in out.splitlines()]
@@ -74,13 +83,18 @@ def test_roles_list_card_typo_and_ambiguity(capsys: pytest.CaptureFixture[str]) 
 def test_compare(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "compare", "tpm", "product owner")
     assert code == 0
-    assert "Technical Program Manager" in out.splitlines()[0] and "Product Manager" in out.splitlines()[0]
+    assert (
+        "Technical Program Manager" in out.splitlines()[0]
+        and "Product Manager" in out.splitlines()[0]
+    )
     assert "Technical depth" in out and "Decision making" in out
     code, _, err = run(capsys, "compare", "tpm", "technical program manager")
     assert code == 1 and "two different roles" in err
 
 
-def test_kb_validate_ok_and_all_errors(capsys: pytest.CaptureFixture[str], knowledge_copy: Path) -> None:
+def test_kb_validate_ok_and_all_errors(
+    capsys: pytest.CaptureFixture[str], knowledge_copy: Path
+) -> None:
     code, out, _ = run(capsys, "kb", "validate", str(knowledge_copy))
     assert code == 0 and "OK" in out
     (knowledge_copy / "bad.yaml").write_text(
@@ -104,7 +118,9 @@ def test_knowledge_option_and_variable(
     assert code == 1 and "no .yaml files" in err
 
 
-def test_bad_threshold_variable_is_named(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_threshold_variable_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ROLEBOT_ANSWER_THRESHOLD", "high")
     code, _, err = run(capsys, "ask", "who owns the roadmap")
     assert code == 1 and "ROLEBOT_ANSWER_THRESHOLD" in err
@@ -138,7 +154,10 @@ def test_eval_bad_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 def test_console_script_runs_as_a_process() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--json", "who owns the roadmap"],
-        capture_output=True, text=True, check=False, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["role"] == "product_manager"

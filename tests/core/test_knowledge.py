@@ -46,7 +46,9 @@ def test_bundled_knowledge_is_complete(knowledge: Knowledge) -> None:
 
 
 def test_unknown_role_names_file_line_entry_field_and_fix(knowledge_copy: Path) -> None:
-    add_faq(knowledge_copy, "entries:\n" + ENTRY.format(id="x-1", q="who x one", owner="product_manger"))
+    add_faq(
+        knowledge_copy, "entries:\n" + ENTRY.format(id="x-1", q="who x one", owner="product_manger")
+    )
     [message] = problems(knowledge_copy)
     assert "extra.yaml:5" in message  # the owner line
     assert "entry 'x-1'" in message and "field 'owner'" in message
@@ -74,10 +76,14 @@ def test_all_errors_are_reported_at_once(knowledge_copy: Path) -> None:
     assert len(found) >= 6
 
 
-def test_duplicate_ids_and_phrasings_across_files(knowledge: Knowledge, knowledge_copy: Path) -> None:
+def test_duplicate_ids_and_phrasings_across_files(
+    knowledge: Knowledge, knowledge_copy: Path
+) -> None:
     existing = knowledge.entries[0]
     body = "entries:\n" + ENTRY.format(id=existing.id, q="who new thing", owner="program_manager")
-    body += ENTRY.format(id="fresh-one", q=existing.questions[0].upper() + "?!", owner="program_manager")
+    body += ENTRY.format(
+        id="fresh-one", q=existing.questions[0].upper() + "?!", owner="program_manager"
+    )
     add_faq(knowledge_copy, body)
     joined = "\n".join(problems(knowledge_copy))
     assert f"duplicate entry id '{existing.id}'" in joined
@@ -107,7 +113,9 @@ def test_wrong_types_and_overlong_fields(knowledge_copy: Path) -> None:
 
 
 def test_unknown_related_entry_and_top_level_key(knowledge_copy: Path) -> None:
-    body = "entires: []\nentries:\n" + ENTRY.format(id="x-5", q="who x five", owner="product_manager")
+    body = "entires: []\nentries:\n" + ENTRY.format(
+        id="x-5", q="who x five", owner="product_manager"
+    )
     body += "    related: [no-such-entry]\n"
     add_faq(knowledge_copy, body)
     joined = "\n".join(problems(knowledge_copy))
@@ -124,7 +132,9 @@ def test_role_problems(knowledge_copy: Path) -> None:
     assert "missing role(s): technical_program_manager" in joined
 
 
-def test_off_topic_word_used_by_an_entry_is_rejected(knowledge: Knowledge, knowledge_copy: Path) -> None:
+def test_off_topic_word_used_by_an_entry_is_rejected(
+    knowledge: Knowledge, knowledge_copy: Path
+) -> None:
     add_faq(knowledge_copy, "off_topic:\n  - topic: Test\n    words: [roadmap, zzyzxq]\n", "z.yaml")
     [message] = problems(knowledge_copy)
     assert "'roadmap' is used by FAQ entry" in message and "z.yaml:3" in message
@@ -139,7 +149,11 @@ def test_a_bad_file_never_half_loads(knowledge_copy: Path) -> None:
 
 
 def test_extra_files_merge(knowledge: Knowledge, knowledge_copy: Path) -> None:
-    add_faq(knowledge_copy, "entries:\n" + ENTRY.format(id="team-x", q="who owns team x thing", owner="program_manager"))
+    add_faq(
+        knowledge_copy,
+        "entries:\n"
+        + ENTRY.format(id="team-x", q="who owns team x thing", owner="program_manager"),
+    )
     merged = load_knowledge(knowledge_copy)
     assert len(merged.entries) == len(knowledge.entries) + 1
     assert merged.entry("team-x").source.endswith("extra.yaml")

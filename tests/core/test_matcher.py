@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import Thresholds
 from bot.core.engine import Engine
-from bot.core.knowledge import Entry, Knowledge
+from bot.core.knowledge import Knowledge
 from bot.core.matching import Matcher
 
 
@@ -25,8 +25,19 @@ def test_the_two_examples_from_the_brief(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["where's the nearest ATM?", "good morning", "🎉", "", "   ", ":tada: :tada:", "thanks!",
-     "who owns the espresso machine?", "<!channel> <!here>", "?!?!", "12345"],
+    [
+        "where's the nearest ATM?",
+        "good morning",
+        "🎉",
+        "",
+        "   ",
+        ":tada: :tada:",
+        "thanks!",
+        "who owns the espresso machine?",
+        "<!channel> <!here>",
+        "?!?!",
+        "12345",
+    ],
 )
 def test_out_of_scope_is_unanswered(engine: Engine, question: str) -> None:
     result = engine.ask(question).result
@@ -90,10 +101,20 @@ def test_candidates_are_sorted_distinct_entries(engine: Engine) -> None:
 def _two_entry_knowledge(knowledge: Knowledge) -> Knowledge:
     base = knowledge.entries[0]
     entries = (
-        replace(base, id="a", owner="program_manager", distinction="how",
-                questions=("who coordinates the launch checklist",)),  # fmt: skip
-        replace(base, id="b", owner="project_manager", distinction="how",
-                questions=("who coordinates launch checklists",)),  # fmt: skip
+        replace(
+            base,
+            id="a",
+            owner="program_manager",
+            distinction="how",
+            questions=("who coordinates the launch checklist",),
+        ),
+        replace(
+            base,
+            id="b",
+            owner="project_manager",
+            distinction="how",
+            questions=("who coordinates launch checklists",),
+        ),
     )
     return replace(knowledge, entries=entries, off_topic=())
 

@@ -42,9 +42,21 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 TOP_LEVEL_KEYS = ("aspects", "ambiguous", "roles", "contacts", "entries", "off_topic")
 OFF_TOPIC_KEYS = ("topic", "hint", "words")
 ROLE_KEYS = (
-    "id", "name", "short_name", "emoji", "answers", "question", "aliases", "definition",
-    "responsibilities", "skills", "key_metrics", "stakeholders", "hands_off", "compare",
-)  # fmt: skip
+    "id",
+    "name",
+    "short_name",
+    "emoji",
+    "answers",
+    "question",
+    "aliases",
+    "definition",
+    "responsibilities",
+    "skills",
+    "key_metrics",
+    "stakeholders",
+    "hands_off",
+    "compare",
+)
 ENTRY_KEYS = ("id", "questions", "owner", "distinction", "answer", "related", "reviewed")
 ENTRY_REQUIRED = ("id", "questions", "owner", "distinction", "answer")
 CONTACT_KEYS = ("usergroup", "users", "channel")
@@ -67,7 +79,11 @@ def load_knowledge(directory: Path) -> Knowledge:
         raise KnowledgeError(
             [
                 Problem(
-                    str(directory), None, None, None, "knowledge folder not found",
+                    str(directory),
+                    None,
+                    None,
+                    None,
+                    "knowledge folder not found",
                     "point ROLEBOT_KNOWLEDGE_DIR or --knowledge at a folder of YAML files",
                 )
             ]
@@ -77,7 +93,11 @@ def load_knowledge(directory: Path) -> Knowledge:
         raise KnowledgeError(
             [
                 Problem(
-                    str(directory), None, None, None, "no .yaml files in the knowledge folder",
+                    str(directory),
+                    None,
+                    None,
+                    None,
+                    "no .yaml files in the knowledge folder",
                     "add roles.yaml and faq.yaml (see the bundled knowledge/ folder)",
                 )
             ]
@@ -167,49 +187,72 @@ class _Builder:
             )
             return
         try:
-            data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - the safe loader (C or Python)
+            data = yaml.load(text, Loader=_SafeLoader)
             root = yaml.compose(text, Loader=_SafeLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 1 if mark is not None else None
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             self.problems.append(
-                Problem(name, line, None, None, f"not valid YAML: {what}",
-                        "check indentation, quotes and colons on that line")  # fmt: skip
+                Problem(
+                    name,
+                    line,
+                    None,
+                    None,
+                    f"not valid YAML: {what}",
+                    "check indentation, quotes and colons on that line",
+                )
             )
             return
         ctx = _FileContext(name, _Lines(root))
         if data is None:
             return  # an empty file is allowed (e.g. a placeholder for a team's entries)
         if not isinstance(data, dict):
-            self.problem(ctx, (), f"the file must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}, "
-                         f"not a {_type_name(data)}")  # fmt: skip
+            self.problem(
+                ctx,
+                (),
+                f"the file must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}, "
+                f"not a {_type_name(data)}",
+            )
             return
         for key, value in data.items():
             if key not in TOP_LEVEL_KEYS:
-                self.problem(ctx, (key,), f"unknown top-level key '{key}'",
-                             fix=_suggest(key, TOP_LEVEL_KEYS), key=True)  # fmt: skip
+                self.problem(
+                    ctx,
+                    (key,),
+                    f"unknown top-level key '{key}'",
+                    fix=_suggest(key, TOP_LEVEL_KEYS),
+                    key=True,
+                )
                 continue
             if key == "contacts":
                 if not isinstance(value, dict):
-                    self.problem(ctx, (key,), "contacts must map role ids to contact details",
-                                 field="contacts")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        (key,),
+                        "contacts must map role ids to contact details",
+                        field="contacts",
+                    )
                     continue
                 for role_id, contact in value.items():
                     self.contacts.append((ctx, (key, role_id), str(role_id), contact))
                 continue
             if not isinstance(value, list):
-                self.problem(ctx, (key,), f"'{key}' must be a list, not a {_type_name(value)}",
-                             field=key)  # fmt: skip
+                self.problem(
+                    ctx, (key,), f"'{key}' must be a list, not a {_type_name(value)}", field=key
+                )
                 continue
             target = getattr(self, key)
             for index, item in enumerate(value):
-                path: Path_ = (key, index)
+                where: Path_ = (key, index)
                 if not isinstance(item, dict):
-                    self.problem(ctx, path, f"each item of '{key}' must be a mapping, "
-                                 f"not a {_type_name(item)}")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        where,
+                        f"each item of '{key}' must be a mapping, not a {_type_name(item)}",
+                    )
                     continue
-                target.append((ctx, path, item))
+                target.append((ctx, where, item))
 
     # -- building
     def finish(self, fingerprint: str) -> Knowledge:
@@ -222,14 +265,25 @@ class _Builder:
         off_topic = self._off_topic(entries)
         if not self.roles and not self.problems:
             self.problems.append(
-                Problem(_display_name(self.directory), None, None, None,
-                        "no roles defined", "add roles.yaml with the four roles")  # fmt: skip
+                Problem(
+                    _display_name(self.directory),
+                    None,
+                    None,
+                    None,
+                    "no roles defined",
+                    "add roles.yaml with the four roles",
+                )
             )
         missing = [r for r in ROLE_IDS if r not in roles]
         if missing and self.roles:
-            ctx, path, _ = self.roles[0]
-            self.problem(ctx, ("roles",), f"missing role(s): {', '.join(missing)}",
-                         field="roles", fix="define all four roles")  # fmt: skip
+            ctx = self.roles[0][0]
+            self.problem(
+                ctx,
+                ("roles",),
+                f"missing role(s): {', '.join(missing)}",
+                field="roles",
+                fix="define all four roles",
+            )
         if self.problems:
             raise KnowledgeError(self.problems)
         ordered = {role_id: roles[role_id] for role_id in ROLE_IDS}
@@ -253,8 +307,13 @@ class _Builder:
             if aspect_id is None or name is None:
                 continue
             if aspect_id in seen:
-                self.problem(ctx, (*path, "id"), f"aspect '{aspect_id}' is defined twice",
-                             field="id", fix="keep one")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "id"),
+                    f"aspect '{aspect_id}' is defined twice",
+                    field="id",
+                    fix="keep one",
+                )
                 continue
             seen.add(aspect_id)
             result.append(Aspect(aspect_id, name))
@@ -271,13 +330,23 @@ class _Builder:
             ok = True
             for index, role_id in enumerate(role_ids):
                 if role_id not in ROLE_IDS:
-                    self.problem(ctx, (*path, "roles", index), f"unknown role id '{role_id}'",
-                                 entry=abbreviation, field="roles",
-                                 fix=_suggest(role_id, ROLE_IDS))  # fmt: skip
+                    self.problem(
+                        ctx,
+                        (*path, "roles", index),
+                        f"unknown role id '{role_id}'",
+                        entry=abbreviation,
+                        field="roles",
+                        fix=_suggest(role_id, ROLE_IDS),
+                    )
                     ok = False
             if len(role_ids) < 2:
-                self.problem(ctx, (*path, "roles"), "an ambiguous abbreviation needs two roles or more",
-                             entry=abbreviation, field="roles")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "roles"),
+                    "an ambiguous abbreviation needs two roles or more",
+                    entry=abbreviation,
+                    field="roles",
+                )
                 ok = False
             if ok:
                 result.append(Ambiguity(abbreviation, tuple(role_ids)))
@@ -290,41 +359,78 @@ class _Builder:
             role_id = item.get("id") if isinstance(item.get("id"), str) else None
             self._keys(ctx, path, item, ROLE_KEYS, ROLE_KEYS, role_id)
             if role_id is not None and role_id not in ROLE_IDS:
-                self.problem(ctx, (*path, "id"), f"unknown role id '{role_id}'", entry=role_id,
-                             field="id", fix=_suggest(role_id, ROLE_IDS))  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "id"),
+                    f"unknown role id '{role_id}'",
+                    entry=role_id,
+                    field="id",
+                    fix=_suggest(role_id, ROLE_IDS),
+                )
                 continue
             if role_id is not None and role_id in roles:
-                self.problem(ctx, (*path, "id"), f"role '{role_id}' is defined twice",
-                             entry=role_id, field="id", fix="keep one definition")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "id"),
+                    f"role '{role_id}' is defined twice",
+                    entry=role_id,
+                    field="id",
+                    fix="keep one definition",
+                )
                 continue
-            text = {k: self._text(ctx, path, item, k, role_id, MAX_SHORT)
-                    for k in ("name", "short_name", "emoji", "answers")}  # fmt: skip
+            text = {
+                k: self._text(ctx, path, item, k, role_id, MAX_SHORT)
+                for k in ("name", "short_name", "emoji", "answers")
+            }
             question = self._text(ctx, path, item, "question", role_id, MAX_ITEM)
             definition = self._text(ctx, path, item, "definition", role_id, MAX_TEXT)
-            lists = {k: self._text_list(ctx, path, item, k, role_id, MAX_ITEM)
-                     for k in ("aliases", "responsibilities", "skills", "key_metrics",
-                               "stakeholders")}  # fmt: skip
+            lists = {
+                k: self._text_list(ctx, path, item, k, role_id, MAX_ITEM)
+                for k in ("aliases", "responsibilities", "skills", "key_metrics", "stakeholders")
+            }
             emoji = text["emoji"]
             if emoji is not None and not _EMOJI.match(emoji):
-                self.problem(ctx, (*path, "emoji"), f"'{emoji}' is not an emoji code",
-                             entry=role_id, field="emoji", fix="write it like :dart:")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "emoji"),
+                    f"'{emoji}' is not an emoji code",
+                    entry=role_id,
+                    field="emoji",
+                    fix="write it like :dart:",
+                )
             hands_off = self._handoffs(ctx, path, item, role_id)
             compare = self._compare(ctx, path, item, role_id, aspect_ids)
             for index, alias in enumerate(lists["aliases"] or ()):
                 key = normalize(alias)
                 if not key:
-                    self.problem(ctx, (*path, "aliases", index), "an alias has no letters",
-                                 entry=role_id, field="aliases")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        (*path, "aliases", index),
+                        "an alias has no letters",
+                        entry=role_id,
+                        field="aliases",
+                    )
                 elif key in alias_owner and alias_owner[key][0] != (role_id or ""):
-                    self.problem(ctx, (*path, "aliases", index),
-                                 f"alias '{alias}' is also an alias of '{alias_owner[key][0]}'",
-                                 entry=role_id, field="aliases",
-                                 fix="an alias must point at one role; use 'ambiguous' for "
-                                 "abbreviations shared by several")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        (*path, "aliases", index),
+                        f"alias '{alias}' is also an alias of '{alias_owner[key][0]}'",
+                        entry=role_id,
+                        field="aliases",
+                        fix="an alias must point at one role; use 'ambiguous' for "
+                        "abbreviations shared by several",
+                    )
                 else:
                     alias_owner[key] = (role_id or "", alias)
-            values = [role_id, question, definition, hands_off, compare,
-                      *text.values(), *lists.values()]  # fmt: skip
+            values = [
+                role_id,
+                question,
+                definition,
+                hands_off,
+                compare,
+                *text.values(),
+                *lists.values(),
+            ]
             if any(v is None for v in values):
                 continue
             assert role_id is not None
@@ -353,25 +459,46 @@ class _Builder:
         if value is None:
             return None  # reported as missing by _keys
         if not isinstance(value, list):
-            self.problem(ctx, (*path, "hands_off"), "must be a list of {to, what}",
-                         entry=role_id, field="hands_off")  # fmt: skip
+            self.problem(
+                ctx,
+                (*path, "hands_off"),
+                "must be a list of {to, what}",
+                entry=role_id,
+                field="hands_off",
+            )
             return None
         result: list[Handoff] = []
         for index, handoff in enumerate(value):
             hpath = (*path, "hands_off", index)
             if not isinstance(handoff, dict):
-                self.problem(ctx, hpath, "each hand-off must be a mapping {to, what}",
-                             entry=role_id, field="hands_off")  # fmt: skip
+                self.problem(
+                    ctx,
+                    hpath,
+                    "each hand-off must be a mapping {to, what}",
+                    entry=role_id,
+                    field="hands_off",
+                )
                 continue
             self._keys(ctx, hpath, handoff, ("to", "what"), ("to", "what"), role_id, "hands_off")
             to = self._text(ctx, hpath, handoff, "to", role_id, MAX_SHORT, "hands_off.to")
             what = self._text(ctx, hpath, handoff, "what", role_id, MAX_ITEM * 2, "hands_off.what")
             if to is not None and to not in ROLE_IDS:
-                self.problem(ctx, (*hpath, "to"), f"unknown role id '{to}'", entry=role_id,
-                             field="hands_off.to", fix=_suggest(to, ROLE_IDS))  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*hpath, "to"),
+                    f"unknown role id '{to}'",
+                    entry=role_id,
+                    field="hands_off.to",
+                    fix=_suggest(to, ROLE_IDS),
+                )
             elif to is not None and to == role_id:
-                self.problem(ctx, (*hpath, "to"), "a role cannot hand off to itself",
-                             entry=role_id, field="hands_off.to")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*hpath, "to"),
+                    "a role cannot hand off to itself",
+                    entry=role_id,
+                    field="hands_off.to",
+                )
             elif to is not None and what is not None:
                 result.append(Handoff(to, what))
         return result
@@ -388,19 +515,30 @@ class _Builder:
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.problem(ctx, (*path, "compare"), "must map each aspect id to a sentence",
-                         entry=role_id, field="compare")  # fmt: skip
+            self.problem(
+                ctx,
+                (*path, "compare"),
+                "must map each aspect id to a sentence",
+                entry=role_id,
+                field="compare",
+            )
             return None
         result: dict[str, str] = {}
         for aspect_id in value:
             if aspect_id not in aspect_ids:
-                self.problem(ctx, (*path, "compare", aspect_id), f"unknown aspect '{aspect_id}'",
-                             entry=role_id, field=f"compare.{aspect_id}",
-                             fix=_suggest(str(aspect_id), aspect_ids) or
-                             "declare it under 'aspects'", key=True)  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "compare", aspect_id),
+                    f"unknown aspect '{aspect_id}'",
+                    entry=role_id,
+                    field=f"compare.{aspect_id}",
+                    fix=_suggest(str(aspect_id), aspect_ids) or "declare it under 'aspects'",
+                    key=True,
+                )
         for aspect_id in aspect_ids:
-            text = self._text(ctx, (*path, "compare"), value, aspect_id, role_id, MAX_TEXT,
-                              f"compare.{aspect_id}")  # fmt: skip
+            text = self._text(
+                ctx, (*path, "compare"), value, aspect_id, role_id, MAX_TEXT, f"compare.{aspect_id}"
+            )
             if text is not None:
                 result[aspect_id] = text
         return result
@@ -408,39 +546,73 @@ class _Builder:
     def _contacts(self, roles: dict[str, Role]) -> None:
         for ctx, path, role_id, contact in self.contacts:
             if role_id not in ROLE_IDS:
-                self.problem(ctx, path, f"unknown role id '{role_id}'", field="contacts",
-                             fix=_suggest(role_id, ROLE_IDS), key=True)  # fmt: skip
+                self.problem(
+                    ctx,
+                    path,
+                    f"unknown role id '{role_id}'",
+                    field="contacts",
+                    fix=_suggest(role_id, ROLE_IDS),
+                    key=True,
+                )
                 continue
             if not isinstance(contact, dict):
-                self.problem(ctx, path, "contact details must be a mapping with usergroup, "
-                             "users and/or channel", entry=role_id, field="contacts")  # fmt: skip
+                self.problem(
+                    ctx,
+                    path,
+                    "contact details must be a mapping with usergroup, users and/or channel",
+                    entry=role_id,
+                    field="contacts",
+                )
                 continue
             self._keys(ctx, path, contact, CONTACT_KEYS, (), role_id, "contacts")
             group = contact.get("usergroup")
             channel = contact.get("channel")
             users = contact.get("users", [])
             ok = True
-            if group is not None and not (isinstance(group, str) and re.match(r"^S[A-Z0-9]{2,}$", group)):
-                self.problem(ctx, (*path, "usergroup"), f"'{group}' is not a user group id",
-                             entry=role_id, field="contacts.usergroup",
-                             fix="use the group's id, like S0614TZR7")  # fmt: skip
+            if group is not None and not (
+                isinstance(group, str) and re.match(r"^S[A-Z0-9]{2,}$", group)
+            ):
+                self.problem(
+                    ctx,
+                    (*path, "usergroup"),
+                    f"'{group}' is not a user group id",
+                    entry=role_id,
+                    field="contacts.usergroup",
+                    fix="use the group's id, like S0614TZR7",
+                )
                 ok = False
-            if channel is not None and not (isinstance(channel, str) and re.match(r"^[CG][A-Z0-9]{2,}$", channel)):
-                self.problem(ctx, (*path, "channel"), f"'{channel}' is not a channel id",
-                             entry=role_id, field="contacts.channel",
-                             fix="use the channel's id, like C024BE91L")  # fmt: skip
+            if channel is not None and not (
+                isinstance(channel, str) and re.match(r"^[CG][A-Z0-9]{2,}$", channel)
+            ):
+                self.problem(
+                    ctx,
+                    (*path, "channel"),
+                    f"'{channel}' is not a channel id",
+                    entry=role_id,
+                    field="contacts.channel",
+                    fix="use the channel's id, like C024BE91L",
+                )
                 ok = False
             if not isinstance(users, list) or not all(
                 isinstance(u, str) and re.match(r"^[UW][A-Z0-9]{2,}$", u) for u in users
             ):
-                self.problem(ctx, (*path, "users"), "users must be a list of user ids",
-                             entry=role_id, field="contacts.users",
-                             fix="use ids like U024BE7LH")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "users"),
+                    "users must be a list of user ids",
+                    entry=role_id,
+                    field="contacts.users",
+                    fix="use ids like U024BE7LH",
+                )
                 ok = False
             if ok and role_id in roles:
                 current = roles[role_id]
-                roles[role_id] = Role(**{**current.__dict__, "contacts": Contacts(
-                    usergroup=group, users=tuple(users), channel=channel)})  # fmt: skip
+                roles[role_id] = Role(
+                    **{
+                        **current.__dict__,
+                        "contacts": Contacts(usergroup=group, users=tuple(users), channel=channel),
+                    }
+                )
 
     def _entries(self) -> list[Entry]:
         entries: list[Entry] = []
@@ -452,29 +624,50 @@ class _Builder:
             self._keys(ctx, path, item, ENTRY_KEYS, ENTRY_REQUIRED, entry_id)
             raw_id = self._text(ctx, path, item, "id", entry_id, MAX_SHORT)
             if raw_id is not None and not _SLUG.match(raw_id):
-                self.problem(ctx, (*path, "id"), f"'{raw_id}' is not a slug", entry=raw_id,
-                             field="id", fix="use lower case letters, digits and single hyphens, "
-                             "like add-offline-mode")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "id"),
+                    f"'{raw_id}' is not a slug",
+                    entry=raw_id,
+                    field="id",
+                    fix="use lower case letters, digits and single hyphens, like add-offline-mode",
+                )
                 raw_id = None
             if raw_id is not None and raw_id in seen_ids:
                 where = seen_ids[raw_id]
-                self.problem(ctx, (*path, "id"), f"duplicate entry id '{raw_id}' (first in "
-                             f"{where[0]}:{where[1]})", entry=raw_id, field="id",
-                             fix="give each entry its own id")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "id"),
+                    f"duplicate entry id '{raw_id}' (first in {where[0]}:{where[1]})",
+                    entry=raw_id,
+                    field="id",
+                    fix="give each entry its own id",
+                )
                 raw_id = None
             label = raw_id or entry_id or f"#{path[-1]}"
             if raw_id is not None:
                 seen_ids[raw_id] = (ctx.name, ctx.lines.line(path))
             owner = self._text(ctx, path, item, "owner", label, MAX_SHORT)
             if owner is not None and owner not in ROLE_IDS:
-                self.problem(ctx, (*path, "owner"), f"unknown role id '{owner}'", entry=label,
-                             field="owner", fix=_suggest(owner, ROLE_IDS))  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "owner"),
+                    f"unknown role id '{owner}'",
+                    entry=label,
+                    field="owner",
+                    fix=_suggest(owner, ROLE_IDS),
+                )
                 owner = None
             distinction = self._text(ctx, path, item, "distinction", label, MAX_SHORT)
             if distinction is not None and distinction not in DISTINCTIONS:
-                self.problem(ctx, (*path, "distinction"), f"unknown distinction '{distinction}'",
-                             entry=label, field="distinction",
-                             fix=f"use one of: {', '.join(DISTINCTIONS)}")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "distinction"),
+                    f"unknown distinction '{distinction}'",
+                    entry=label,
+                    field="distinction",
+                    fix=f"use one of: {', '.join(DISTINCTIONS)}",
+                )
                 distinction = None
             answer = self._text(ctx, path, item, "answer", label, MAX_ANSWER)
             questions = self._text_list(ctx, path, item, "questions", label, MAX_PHRASING)
@@ -482,29 +675,56 @@ class _Builder:
                 key = normalize(question)
                 qpath = (*path, "questions", index)
                 if not key:
-                    self.problem(ctx, qpath, "a phrasing has no words", entry=label,
-                                 field="questions", fix="write the question out")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        qpath,
+                        "a phrasing has no words",
+                        entry=label,
+                        field="questions",
+                        fix="write the question out",
+                    )
                 elif key in phrasing_owner:
                     other_id, other_file, other_role = phrasing_owner[key]
-                    same = "this entry" if other_id == label else f"entry '{other_id}' ({other_file})"
-                    roles_note = (f", owned by {other_role}"
-                                  if owner and other_role and other_role != owner else "")  # fmt: skip
-                    self.problem(ctx, qpath, f"phrasing '{question}' is already in {same}{roles_note}",
-                                 entry=label, field="questions",
-                                 fix="each phrasing may belong to one entry only; remove one")  # fmt: skip
+                    same = (
+                        "this entry" if other_id == label else f"entry '{other_id}' ({other_file})"
+                    )
+                    roles_note = (
+                        f", owned by {other_role}"
+                        if owner and other_role and other_role != owner
+                        else ""
+                    )
+                    self.problem(
+                        ctx,
+                        qpath,
+                        f"phrasing '{question}' is already in {same}{roles_note}",
+                        entry=label,
+                        field="questions",
+                        fix="each phrasing may belong to one entry only; remove one",
+                    )
                 else:
                     phrasing_owner[key] = (label, ctx.name, owner or "")
             related = item.get("related", [])
-            if related is None or (isinstance(related, list) and all(isinstance(r, str) for r in related)):
+            if related is None or (
+                isinstance(related, list) and all(isinstance(r, str) for r in related)
+            ):
                 related = list(related or [])
                 if raw_id is not None:
                     pending_related.append((ctx, path, raw_id, related))
             else:
-                self.problem(ctx, (*path, "related"), "must be a list of entry ids", entry=label,
-                             field="related", fix="write related: [other-entry-id]")  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, "related"),
+                    "must be a list of entry ids",
+                    entry=label,
+                    field="related",
+                    fix="write related: [other-entry-id]",
+                )
                 related = None
             reviewed = self._date(ctx, path, item, label)
-            if None in (raw_id, owner, distinction, answer, questions, related) or reviewed is False:
+            if (
+                None in (raw_id, owner, distinction, answer, questions, related)
+                or reviewed is False
+            ):
                 continue
             assert raw_id and owner and distinction and answer and questions is not None
             entries.append(
@@ -523,12 +743,22 @@ class _Builder:
         for ctx, path, entry_id, related in pending_related:
             for index, other in enumerate(related):
                 if other == entry_id:
-                    self.problem(ctx, (*path, "related", index), "an entry cannot be related to itself",
-                                 entry=entry_id, field="related")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        (*path, "related", index),
+                        "an entry cannot be related to itself",
+                        entry=entry_id,
+                        field="related",
+                    )
                 elif other not in seen_ids:
-                    self.problem(ctx, (*path, "related", index), f"unknown entry id '{other}'",
-                                 entry=entry_id, field="related",
-                                 fix=_suggest(other, list(seen_ids)) or "remove it")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        (*path, "related", index),
+                        f"unknown entry id '{other}'",
+                        entry=entry_id,
+                        field="related",
+                        fix=_suggest(other, list(seen_ids)) or "remove it",
+                    )
         return entries
 
     def _off_topic(self, entries: Sequence[Entry]) -> list[OffTopic]:
@@ -556,15 +786,32 @@ class _Builder:
                 key = normalize(word)
                 wpath = (*path, "words", index)
                 if not key or len(key.split()) > 2:
-                    self.problem(ctx, wpath, f"'{word}' must be one word or a two-word phrase",
-                                 entry=topic, field="words")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        wpath,
+                        f"'{word}' must be one word or a two-word phrase",
+                        entry=topic,
+                        field="words",
+                    )
                 elif key in seen:
-                    self.problem(ctx, wpath, f"'{word}' is already listed under '{seen[key]}'",
-                                 entry=topic, field="words", fix="keep it in one topic")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        wpath,
+                        f"'{word}' is already listed under '{seen[key]}'",
+                        entry=topic,
+                        field="words",
+                        fix="keep it in one topic",
+                    )
                 elif (owner := _used_by(key, phrasing_words, phrasing_texts)) is not None:
-                    self.problem(ctx, wpath, f"'{word}' is used by FAQ entry '{owner}', so it "
-                                 "cannot mark a question as off-topic", entry=topic, field="words",
-                                 fix="remove it from the off-topic list")  # fmt: skip
+                    self.problem(
+                        ctx,
+                        wpath,
+                        f"'{word}' is used by FAQ entry '{owner}', so it "
+                        "cannot mark a question as off-topic",
+                        entry=topic,
+                        field="words",
+                        fix="remove it from the off-topic list",
+                    )
                 else:
                     seen[key] = topic
                     clean.append(key)
@@ -573,7 +820,7 @@ class _Builder:
 
     def _date(
         self, ctx: _FileContext, path: Path_, item: Mapping[str, Any], label: str
-    ) -> date | None | bool:
+    ) -> date | bool | None:
         value = item.get("reviewed")
         if value is None:
             return None
@@ -584,8 +831,14 @@ class _Builder:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.problem(ctx, (*path, "reviewed"), f"'{value}' is not a date", entry=label,
-                     field="reviewed", fix="write it as YYYY-MM-DD")  # fmt: skip
+        self.problem(
+            ctx,
+            (*path, "reviewed"),
+            f"'{value}' is not a date",
+            entry=label,
+            field="reviewed",
+            fix="write it as YYYY-MM-DD",
+        )
         return False
 
     # -- field helpers
@@ -602,14 +855,26 @@ class _Builder:
         for key in item:
             if key not in allowed:
                 field = f"{prefix}.{key}" if prefix else str(key)
-                self.problem(ctx, (*path, key), f"unknown key '{key}'", entry=label, field=field,
-                             fix=_suggest(str(key), allowed) or
-                             f"allowed keys: {', '.join(allowed)}", key=True)  # fmt: skip
+                self.problem(
+                    ctx,
+                    (*path, key),
+                    f"unknown key '{key}'",
+                    entry=label,
+                    field=field,
+                    fix=_suggest(str(key), allowed) or f"allowed keys: {', '.join(allowed)}",
+                    key=True,
+                )
         for key in required:
             if key not in item:
                 field = f"{prefix}.{key}" if prefix else key
-                self.problem(ctx, path, f"missing required field '{key}'", entry=label,
-                             field=field, fix=f"add '{key}:'")  # fmt: skip
+                self.problem(
+                    ctx,
+                    path,
+                    f"missing required field '{key}'",
+                    entry=label,
+                    field=field,
+                    fix=f"add '{key}:'",
+                )
 
     def _text(
         self,
@@ -626,17 +891,35 @@ class _Builder:
         value = item[key]
         field = field or key
         if not isinstance(value, str):
-            self.problem(ctx, (*path, key), f"must be text, not a {_type_name(value)}", entry=label,
-                         field=field, fix="quote it if it looks like a number, date or yes/no")  # fmt: skip
+            self.problem(
+                ctx,
+                (*path, key),
+                f"must be text, not a {_type_name(value)}",
+                entry=label,
+                field=field,
+                fix="quote it if it looks like a number, date or yes/no",
+            )
             return None
         value = value.strip()
         if not value:
-            self.problem(ctx, (*path, key), "is empty", entry=label, field=field,
-                         fix="write something or remove the field")  # fmt: skip
+            self.problem(
+                ctx,
+                (*path, key),
+                "is empty",
+                entry=label,
+                field=field,
+                fix="write something or remove the field",
+            )
             return None
         if len(value) > limit:
-            self.problem(ctx, (*path, key), f"is {len(value)} characters long, over the limit of {limit}",
-                         entry=label, field=field, fix="shorten it")  # fmt: skip
+            self.problem(
+                ctx,
+                (*path, key),
+                f"is {len(value)} characters long, over the limit of {limit}",
+                entry=label,
+                field=field,
+                fix="shorten it",
+            )
             return None
         return value
 
@@ -653,12 +936,24 @@ class _Builder:
             return None
         value = item[key]
         if not isinstance(value, list):
-            self.problem(ctx, (*path, key), f"must be a list, not a {_type_name(value)}",
-                         entry=label, field=key, fix=f"write it as a YAML list under '{key}:'")  # fmt: skip
+            self.problem(
+                ctx,
+                (*path, key),
+                f"must be a list, not a {_type_name(value)}",
+                entry=label,
+                field=key,
+                fix=f"write it as a YAML list under '{key}:'",
+            )
             return None
         if not value:
-            self.problem(ctx, (*path, key), "is an empty list", entry=label, field=key,
-                         fix="add at least one item")  # fmt: skip
+            self.problem(
+                ctx,
+                (*path, key),
+                "is an empty list",
+                entry=label,
+                field=key,
+                fix="add at least one item",
+            )
             return None
         result: list[str] = []
         ok = True
@@ -671,9 +966,7 @@ class _Builder:
         return result if ok else None
 
 
-def _used_by(
-    key: str, words: Mapping[str, str], texts: Sequence[tuple[str, str]]
-) -> str | None:
+def _used_by(key: str, words: Mapping[str, str], texts: Sequence[tuple[str, str]]) -> str | None:
     if " " not in key:
         return words.get(key) or words.get(key.removesuffix("s"))
     return next((entry for text, entry in texts if f" {key} " in text), None)
@@ -681,10 +974,16 @@ def _used_by(
 
 def _type_name(value: object) -> str:
     return {
-        "NoneType": "empty value", "str": "text", "int": "number", "float": "number",
-        "bool": "yes/no value", "list": "list", "dict": "mapping", "date": "date",
+        "NoneType": "empty value",
+        "str": "text",
+        "int": "number",
+        "float": "number",
+        "bool": "yes/no value",
+        "list": "list",
+        "dict": "mapping",
+        "date": "date",
         "datetime": "date",
-    }.get(type(value).__name__, type(value).__name__)  # fmt: skip
+    }.get(type(value).__name__, type(value).__name__)
 
 
 def _suggest(value: str, choices: Iterable[str]) -> str:

@@ -21,7 +21,7 @@ def bundled_knowledge_dir() -> Path:
 
 
 def resolve_knowledge_dir(configured: Path | None) -> Path:
-    """The configured folder (``ROLEBOT_KNOWLEDGE_DIR`` or ``--knowledge``), else the bundled one."""
+    """The configured folder (``ROLEBOT_KNOWLEDGE_DIR``, ``--knowledge``), else the bundled one."""
     if configured is None:
         return bundled_knowledge_dir()
     if not configured.is_dir():

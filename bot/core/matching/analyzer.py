@@ -118,9 +118,10 @@ class Analyzer:
                 kinds.add("why")  # "decides if we ..." asks whether
             previous = word
             if word in SCOPE_SINGULARS:
-                if word in seen_singular:
-                    word = word + "s"
+                repeated = word in seen_singular
                 seen_singular.add(word)
+                if repeated:
+                    word = word + "s"  # noqa: PLW2901 - the plural stands for both mentions
             if word in WHY_CUES:
                 kinds.add("why")
                 continue

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
+from spellchecker import SpellChecker
 
 from bot.core.knowledge.model import Knowledge
 from bot.core.matching.analyzer import Analyzer, Query
@@ -34,8 +35,6 @@ def english_words() -> frozenset[str]:
 
     Without this, "lunch" would be corrected to "launch" and "coffee" towards "offer".
     """
-    from spellchecker import SpellChecker
-
     dictionary = SpellChecker(language="en", distance=1).word_frequency.dictionary
     return frozenset(word for word, count in dictionary.items() if count >= 50)
 
@@ -123,10 +122,11 @@ class MatchIndex:
         self.role_ids: list[str] = list(knowledge.roles)
         alpha = 0.25
         self.role_lean: dict[str, FloatArray] = {}
+        role_of_entry = [self.role_ids.index(role) for role in self.entry_roles]
         for token, owners in entry_tokens.items():
             counts = np.full(len(self.role_ids), alpha, dtype=np.float32)
-            for entry in owners:
-                counts[self.role_ids.index(self.entry_roles[entry])] += 1.0
+            for owner in owners:
+                counts[role_of_entry[owner]] += 1.0
             self.role_lean[token] = counts / counts.sum()
         # Off-topic words (single canonical tokens, or two-token phrases) -> topic number.
         self.off_topic_words: dict[tuple[str, ...], int] = {}

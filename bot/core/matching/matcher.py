@@ -113,13 +113,15 @@ class Matcher:
         best = candidates[0] if candidates else None
         if best is None or best.score < thresholds.answer:
             if query.ambiguous and not query.roles:
-                return MatchResult("clarify", query, "none", tuple(candidates),
-                                   query.ambiguous, unknown)  # fmt: skip
+                return MatchResult(
+                    "clarify", query, "none", tuple(candidates), query.ambiguous, unknown
+                )
             return MatchResult("unanswered", query, "faq", tuple(candidates), (), unknown)
         rival = next((c for c in candidates if c.role != best.role), None)
         if rival is not None and rival.score >= best.score - thresholds.margin:
-            return MatchResult("close_call", query, "faq", tuple(candidates),
-                               (best.role, rival.role), unknown)  # fmt: skip
+            return MatchResult(
+                "close_call", query, "faq", tuple(candidates), (best.role, rival.role), unknown
+            )
         return MatchResult("answered", query, "faq", tuple(candidates), (best.role,), unknown)
 
     # ------------------------------------------------------------------ internals
@@ -128,8 +130,9 @@ class Matcher:
     ) -> MatchResult:
         index = self.index
         entry = int(index.phrasing_entry[pid])
-        best = Candidate(index.entry_ids[entry], index.entry_roles[entry], 100.0,
-                         index.phrasings[pid].text)  # fmt: skip
+        best = Candidate(
+            index.entry_ids[entry], index.entry_roles[entry], 100.0, index.phrasings[pid].text
+        )
         others = [c for c in ranked if c.entry_id != best.entry_id][: MAX_CANDIDATES - 1]
         return MatchResult("answered", query, "faq", (best, *others), (best.role,), unknown)
 
@@ -166,8 +169,11 @@ class Matcher:
         penalty = tuning.off_topic_penalty if index.off_topic(query) is not None else 0.0
         lexical = np.sqrt(phrasing_cover * phrasing_query)
         count = min(TOP_PHRASINGS, len(lexical))
-        top = np.argpartition(-lexical, count - 1)[:count] if count < len(lexical) else (
-            np.arange(len(lexical)))  # fmt: skip
+        top = (
+            np.argpartition(-lexical, count - 1)[:count]
+            if count < len(lexical)
+            else (np.arange(len(lexical)))
+        )
         query_string = " ".join(t for _, t in resolved if t is not None)
         kind = _question_kind(query)
         best_per_entry: dict[int, tuple[float, int]] = {}
@@ -176,12 +182,17 @@ class Matcher:
                 continue
             entry = int(index.phrasing_entry[pid])
             similarity = fuzz.token_sort_ratio(query_string, index.phrasing_strings[pid]) / 100
-            score = 100 * (
-                tuning.entry_share * float(entry_cover[entry])
-                + tuning.phrasing_share * float(phrasing_cover[pid])
-                + tuning.fuzzy_share * similarity
-                + tuning.role_share * float(role_evidence[role_number[index.entry_roles[entry]]])
-            ) - penalty
+            score = (
+                100
+                * (
+                    tuning.entry_share * float(entry_cover[entry])
+                    + tuning.phrasing_share * float(phrasing_cover[pid])
+                    + tuning.fuzzy_share * similarity
+                    + tuning.role_share
+                    * float(role_evidence[role_number[index.entry_roles[entry]]])
+                )
+                - penalty
+            )
             if kind is not None:
                 agrees = _agrees(kind, index.entry_kinds[entry])
                 if agrees is not None:
