@@ -33,9 +33,9 @@ class Thresholds:
     Chosen on ``tests/eval/questions.yaml`` (see the README's evaluation section).
     """
 
-    answer: float = 52.0
+    answer: float = 60.0
     """A best entry at or above this score is an answer."""
-    margin: float = 8.0
+    margin: float = 6.0
     """A different role within this many points of the best makes it a close call."""
     suggest: float = 40.0
     """Entries at or above this score are offered as "nearest" when unanswered."""

@@ -87,7 +87,9 @@ def add_phrasings(path: Path, entry_id: str, phrasings: Sequence[str]) -> None:
     if questions.flow_style:
         close = questions.end_mark.index - 1
         if text[close] != "]":
-            raise KnowledgeWriteError(f"{path}: cannot find the end of entry '{entry_id}' questions")
+            raise KnowledgeWriteError(
+                f"{path}: cannot find the end of entry '{entry_id}' questions"
+            )
         addition = "".join(", " + json.dumps(p, ensure_ascii=False) for p in phrasings)
         _write_atomic(path, text[:close] + addition + text[close:])
         return
@@ -265,9 +267,7 @@ def _find_entry(entries: yaml.Node | None, entry_id: str) -> yaml.MappingNode | 
     return None
 
 
-def _append_items(
-    path: Path, key: str, render: Callable[[str], list[str]], header: str
-) -> None:
+def _append_items(path: Path, key: str, render: Callable[[str], list[str]], header: str) -> None:
     """Append rendered items to the top-level block list ``key`` of ``path``."""
     text = _read(path) if path.exists() else ""
     if not text.strip():
@@ -318,7 +318,7 @@ def _last_line(text: str, node: yaml.Node) -> int:
 
 
 def _insert_after(text: str, line: int | None, new_lines: Sequence[str]) -> str:
-    """Insert ``new_lines`` after 0-based ``line`` (``None``: at the end), in the file's newlines."""
+    """Insert ``new_lines`` after 0-based ``line`` (``None``: at the end), with the file's EOLs."""
     newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith(("\n", "\r")):

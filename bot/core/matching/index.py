@@ -49,7 +49,7 @@ class Phrasing:
 class MatchIndex:
     """Everything the matcher needs, precomputed from one :class:`Knowledge`."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    def __init__(self, knowledge: Knowledge, role_prior: float = 0.25) -> None:
         self.knowledge = knowledge
         self.analyzer = Analyzer(knowledge)
         self.entry_ids: list[str] = [e.id for e in knowledge.entries]
@@ -120,11 +120,10 @@ class MatchIndex:
         # Each word's leaning across the roles (smoothed share of the entries using it), so that
         # every word of a question votes, not only those of the best phrasing.
         self.role_ids: list[str] = list(knowledge.roles)
-        alpha = 0.25
         self.role_lean: dict[str, FloatArray] = {}
         role_of_entry = [self.role_ids.index(role) for role in self.entry_roles]
         for token, owners in entry_tokens.items():
-            counts = np.full(len(self.role_ids), alpha, dtype=np.float32)
+            counts = np.full(len(self.role_ids), role_prior, dtype=np.float32)
             for owner in owners:
                 counts[role_of_entry[owner]] += 1.0
             self.role_lean[token] = counts / counts.sum()
@@ -175,11 +174,18 @@ class MatchIndex:
             self._corrections[word] = token
         return token
 
-    def role_evidence(self, tokens: list[str], query_weight: float) -> FloatArray:
-        """Per role: the share of the question's weight that leans to it."""
+    def role_evidence(
+        self, tokens: list[str], query_weight: float, cap: float | None = None
+    ) -> FloatArray:
+        """Per role: the share of the question's weight that leans to it.
+
+        With ``cap``, no word weighs more than that: a rare word (often an example noun in one
+        phrasing) should not outvote the common words that say whose question it is.
+        """
         evidence = np.zeros(len(self.role_ids), dtype=np.float32)
         for token in tokens:
-            evidence += self.idf[token] * self.role_lean[token]
+            weight = self.idf[token] if cap is None else min(self.idf[token], cap)
+            evidence += weight * self.role_lean[token]
         return evidence / np.float32(max(query_weight, 1e-6))
 
     def off_topic(self, query: Query) -> int | None:

@@ -40,11 +40,17 @@ class Tuning:
     phrasing_share: float = 0.25
     fuzzy_share: float = 0.15
     role_share: float = 0.65
+    coverage_share: float = 0.15
+    """Weight of the share of the question the knowledge base's vocabulary covers at all."""
     off_topic_penalty: float = 25.0
     kind_bonus: float = 4.0
     domain_unknown_factor: float = 0.5
     unknown_factor: float = 1.0
     name_unknown_factor: float = 0.3
+    role_prior: float = 4.0
+    """Smoothing of each word's role leaning: a word few entries use leans only weakly."""
+    cap_role_weight: bool = False
+    """Cap a word's weight in role evidence at the median word weight."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +105,12 @@ class Matcher:
         self.knowledge = knowledge
         self.thresholds = thresholds or Thresholds()
         self.tuning = tuning or Tuning()
-        self.index = MatchIndex(knowledge)
+        self.index = MatchIndex(knowledge, self.tuning.role_prior)
 
     def match(self, text: str) -> MatchResult:
         query = self.index.analyze(text)
         exact = self.index.exact.get(query.normalized)
-        if not query.tokens and exact is None:
+        if exact is None and all(t.startswith("?") for t in query.tokens):
             return self._without_topic(query)
         candidates, unknown = self._rank(query)
         if exact is not None:
@@ -164,9 +170,11 @@ class Matcher:
         matched, norms = index.scores(known)
         phrasing_cover = matched / norms
         phrasing_query = matched / np.float32(query_weight)
-        role_evidence = index.role_evidence(known, query_weight)
+        cap = index.unknown_weight if tuning.cap_role_weight else None
+        role_evidence = index.role_evidence(known, query_weight, cap)
         role_number = {role: n for n, role in enumerate(index.role_ids)}
         penalty = tuning.off_topic_penalty if index.off_topic(query) is not None else 0.0
+        coverage = sum(index.idf[t] for t in known) / query_weight
         lexical = np.sqrt(phrasing_cover * phrasing_query)
         count = min(TOP_PHRASINGS, len(lexical))
         top = (
@@ -182,17 +190,15 @@ class Matcher:
                 continue
             entry = int(index.phrasing_entry[pid])
             similarity = fuzz.token_sort_ratio(query_string, index.phrasing_strings[pid]) / 100
-            score = (
-                100
-                * (
-                    tuning.entry_share * float(entry_cover[entry])
-                    + tuning.phrasing_share * float(phrasing_cover[pid])
-                    + tuning.fuzzy_share * similarity
-                    + tuning.role_share
-                    * float(role_evidence[role_number[index.entry_roles[entry]]])
-                )
-                - penalty
+            role = float(role_evidence[role_number[index.entry_roles[entry]]])
+            blend = (
+                tuning.entry_share * float(entry_cover[entry])
+                + tuning.phrasing_share * float(phrasing_cover[pid])
+                + tuning.fuzzy_share * similarity
+                + tuning.role_share * role
+                + tuning.coverage_share * coverage
             )
+            score = 100 * blend - penalty
             if kind is not None:
                 agrees = _agrees(kind, index.entry_kinds[entry])
                 if agrees is not None:
