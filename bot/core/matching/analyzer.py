@@ -10,6 +10,7 @@ from bot.core.matching.lexicon import (
     DECIDE_CUES,
     HOW_CUES,
     SCOPE_SINGULARS,
+    TIME_NOUNS,
     WHEN_CUES,
     WHY_CUES,
     canonical,
@@ -130,7 +131,7 @@ class Analyzer:
                 continue
             if word in HOW_CUES:
                 kinds.add("how")
-            elif word in WHEN_CUES:
+            elif word in WHEN_CUES or word in TIME_NOUNS:
                 kinds.add("when")
             if is_stopword(word):
                 continue

@@ -60,6 +60,10 @@ DECIDE_CUES: frozenset[str] = frozenset(
 )
 HOW_CUES: frozenset[str] = frozenset("how".split())
 WHEN_CUES: frozenset[str] = frozenset("when".split())
+TIME_NOUNS: frozenset[str] = frozenset(
+    "date dates deadline deadlines due timeline timelines schedule schedules eta etas".split()
+)
+"""Topic words that also make a question a *when* question ("who decides the due date")."""
 
 # Common spellings people use that stemming alone does not join.
 _SPELLING = {

@@ -125,6 +125,11 @@ class Matcher:
             return MatchResult("unanswered", query, "faq", tuple(candidates), (), unknown)
         rival = next((c for c in candidates if c.role != best.role), None)
         if rival is not None and rival.score >= best.score - thresholds.margin:
+            if query.ambiguous and not query.roles:
+                # "Can a PM help me with ...": when the topic does not settle which PM, ask.
+                return MatchResult(
+                    "clarify", query, "none", tuple(candidates), query.ambiguous, unknown
+                )
             return MatchResult(
                 "close_call", query, "faq", tuple(candidates), (best.role, rival.role), unknown
             )
