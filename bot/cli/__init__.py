@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import ask, evaluate, kb, roles, slack
+from bot.cli import ask, db, evaluate, kb, roles, slack, stats, unanswered
 from bot.cli.context import Context
 from bot.errors import KnowledgeError, RolebotError
 
-COMMANDS = [ask, roles, kb, evaluate, slack]
+COMMANDS = [ask, roles, kb, evaluate, unanswered, stats, db, slack]
 """Modules that add sub-commands, in help order."""
 
 

@@ -6,8 +6,8 @@ implements it with SQLAlchemy (SQLite or PostgreSQL) and a local spool file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -115,7 +115,75 @@ class Store(Protocol):
 
     def mark_dismissed(self, ids: Sequence[int], by: str | None) -> int: ...
 
+    def set_listen(self, channel_id: str, on: bool) -> None:
+        """Turn answering plain channel messages (``/role listen on|off``) on or off."""
+
+    def listening(self, channel_id: str) -> bool:
+        """Whether plain messages in the channel are answered (off unless turned on)."""
+
     def healthy(self) -> bool:
         """The database answers right now."""
 
     def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- curator views
+@dataclass(frozen=True)
+class EntryStats:
+    """How one entry fared: answers given with it, and the clicks on those answers."""
+
+    entry_id: str
+    answered: int = 0
+    helpful: int = 0
+    wrong: int = 0
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Answer outcomes (from the daily counts), entries most asked, and the unanswered log."""
+
+    since: datetime | None
+    outcomes: Mapping[str, int]
+    """answered / close_call / clarify / unanswered: how many questions ended each way."""
+    entries: tuple[EntryStats, ...]
+    """Most asked first."""
+    logged: Mapping[str, int]
+    """Unanswered log by status (open / promoted / dismissed)."""
+    other: Mapping[str, int] = field(default_factory=dict)
+    """Other counted events (such as a role chosen after a close call); not in the rates."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+    def rate(self, outcome: str) -> float:
+        return self.outcomes.get(outcome, 0) / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    questions: int
+    feedback: int
+
+
+class CuratorStore(Store, Protocol):
+    """What the review tools add to :class:`Store`: listing, statistics, retention, replay."""
+
+    def list_questions(
+        self,
+        *,
+        status: str | None = "open",
+        since: datetime | None = None,
+        channel_id: str | None = None,
+        source: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[LoggedQuestion]:
+        """Logged questions, newest first (``status=None``: every status)."""
+
+    def stats(self, since: datetime | None = None, top: int = 10) -> Stats: ...
+
+    def purge(self, before: datetime) -> PurgeResult:
+        """Delete questions and feedback logged before ``before`` (retention)."""
+
+    def replay_spool(self) -> int:
+        """Move spooled records into the database now; how many. Raises StoreError if down."""

@@ -1,0 +1,125 @@
+"""The database tables, as SQLAlchemy 2 typed models.
+
+The migrations in ``migrations/versions`` create exactly these (a test compares them).
+Times are stored in UTC. User ids are whatever the store was given: raw Slack ids, or their
+keyed hashes when ``ROLEBOT_HASH_USER_IDS`` is on. No Slack token is ever stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Stable constraint names, so migrations can refer to them on every database."""
+
+SOURCES = ("mention", "dm", "command", "listen", "wrong_role")
+STATUSES = ("open", "promoted", "dismissed")
+NO_ENTRY = ""
+"""``answer_counts.entry_id`` for an outcome without an entry (unanswered, close call)."""
+
+ID_LENGTH = 128
+"""Room for a Slack id or its 64-character keyed hash."""
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UnansweredQuestion(Base):
+    """A question rolebot could not answer, or one a person said went to the wrong role."""
+
+    __tablename__ = "unanswered_questions"
+    __table_args__ = (
+        CheckConstraint(f"source IN {_in(SOURCES)}", name="source"),
+        CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(32), unique=True)
+    """Given when the question is first logged; makes a spool replay idempotent."""
+    event_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), unique=True)
+    """Slack's event id: the same event is stored once."""
+    team_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    channel_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    best_entry_id: Mapped[str | None] = mapped_column(String(80))
+    best_score: Mapped[float | None] = mapped_column(Float)
+    suggested_role: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    resolved_entry_id: Mapped[str | None] = mapped_column(String(80))
+    resolved_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Feedback(Base):
+    """A "Helpful" or "Wrong role" click on an answer."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(32), unique=True)
+    entry_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    role_instead: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AnswerCount(Base):
+    """How often each entry was given, per outcome and day. Never the question text."""
+
+    __tablename__ = "answer_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    """The entry answered with, or ``""`` (:data:`NO_ENTRY`) when there was none."""
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already handled, so a retried event is answered once across workers."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ChannelSetting(Base):
+    """Per-channel choices, such as answering plain messages (``/role listen on``)."""
+
+    __tablename__ = "channel_settings"
+
+    channel_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    listen: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
