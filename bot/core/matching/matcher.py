@@ -12,7 +12,8 @@ question well and no entry of another role comes close. The score of a phrasing 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -41,6 +42,9 @@ class Tuning:
     fuzzy_share: float = 0.15
     role_share: float = 0.65
     coverage_share: float = 0.15
+    second_entry_share: float = 0.1
+    """A role's score adds this share of its second-best entry: evidence spread over several
+    entries of one role makes that role likelier; scattered evidence does not."""
     """Weight of the share of the question the knowledge base's vocabulary covers at all."""
     off_topic_penalty: float = 25.0
     kind_bonus: float = 4.0
@@ -116,24 +120,44 @@ class Matcher:
         if exact is not None:
             return self._exact(query, exact, candidates, unknown)
         thresholds = self.thresholds
-        best = candidates[0] if candidates else None
-        if best is None or best.score < thresholds.answer:
-            if query.ambiguous and not query.roles:
-                return MatchResult(
-                    "clarify", query, "none", tuple(candidates), query.ambiguous, unknown
-                )
-            return MatchResult("unanswered", query, "faq", tuple(candidates), (), unknown)
-        rival = next((c for c in candidates if c.role != best.role), None)
-        if rival is not None and rival.score >= best.score - thresholds.margin:
+        ranked = self._by_role(candidates)
+        if not ranked:
+            return self._unsettled(query, candidates, unknown)
+        (role, score, best), *others = ranked
+        shown = (replace(best, score=score), *[c for c in candidates if c is not best])
+        shown = shown[:MAX_CANDIDATES]
+        if score < thresholds.answer:
+            return self._unsettled(query, shown, unknown)
+        rival = others[0] if others else None
+        if rival is not None and rival[1] >= score - thresholds.margin:
             if query.ambiguous and not query.roles:
                 # "Can a PM help me with ...": when the topic does not settle which PM, ask.
-                return MatchResult(
-                    "clarify", query, "none", tuple(candidates), query.ambiguous, unknown
-                )
+                return MatchResult("clarify", query, "none", shown, query.ambiguous, unknown)
+            return MatchResult("close_call", query, "faq", shown, (role, rival[0]), unknown)
+        return MatchResult("answered", query, "faq", shown, (role,), unknown)
+
+    def _by_role(self, candidates: list[Candidate]) -> list[tuple[str, float, Candidate]]:
+        """Each role's score and best candidate, best role first."""
+        per_role: dict[str, list[Candidate]] = {}
+        for candidate in candidates:
+            per_role.setdefault(candidate.role, []).append(candidate)
+        share = self.tuning.second_entry_share
+        scored = []
+        for role, found in per_role.items():
+            score = found[0].score + (share * found[1].score if len(found) > 1 else 0.0)
+            scored.append((role, round(min(100.0, score), 1), found[0]))
+        return sorted(scored, key=lambda item: -item[1])
+
+    def _unsettled(
+        self, query: Query, candidates: Sequence[Candidate], unknown: tuple[str, ...]
+    ) -> MatchResult:
+        if query.ambiguous and not query.roles:
             return MatchResult(
-                "close_call", query, "faq", tuple(candidates), (best.role, rival.role), unknown
+                "clarify", query, "none", tuple(candidates), query.ambiguous, unknown
             )
-        return MatchResult("answered", query, "faq", tuple(candidates), (best.role,), unknown)
+        return MatchResult(
+            "unanswered", query, "faq", tuple(candidates)[:MAX_CANDIDATES], (), unknown
+        )
 
     # ------------------------------------------------------------------ internals
     def _exact(
@@ -219,7 +243,7 @@ class Matcher:
                 score=round(score, 1),
                 phrasing=index.phrasings[pid].text,
             )
-            for entry, (score, pid) in ranked[:MAX_CANDIDATES]
+            for entry, (score, pid) in ranked
         ]
         return candidates, unknown
 
