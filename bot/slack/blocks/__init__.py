@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from core values to Slack payloads, always within limits."""

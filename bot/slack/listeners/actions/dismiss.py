@@ -1,0 +1,34 @@
+"""Curators: dismiss an unanswered question group (it leaves the queue)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.slack.blocks.message import DISMISS, action_pattern
+from bot.slack.listeners.views.home import after_review
+from bot.slack.service import Service
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: App, service: Service) -> None:
+    @app.action(action_pattern(DISMISS))
+    def dismiss(
+        ack: Ack,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
+        ack()
+        user = body["user"]["id"]
+        try:
+            reply = service.dismiss(action.get("value"), user)
+        except Exception:
+            logger.exception("dismissing questions failed")
+            reply = service.sorry()
+        after_review(service, client, body, respond, reply)

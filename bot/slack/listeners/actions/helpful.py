@@ -1,0 +1,26 @@
+""" "Helpful": positive feedback on an answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.slack.blocks.message import HELPFUL, action_pattern
+from bot.slack.replies import ephemeral
+from bot.slack.service import Service
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: App, service: Service) -> None:
+    @app.action(action_pattern(HELPFUL))
+    def helpful(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        try:
+            reply = service.helpful(action.get("value"), body["user"]["id"])
+        except Exception:
+            logger.exception("recording helpful feedback failed")
+            reply = service.sorry()
+        ephemeral(respond, reply)

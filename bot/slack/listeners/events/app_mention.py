@@ -1,0 +1,44 @@
+"""``@rolebot who owns …?`` in a channel: the answer, in the question's thread."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.slack.replies import from_person, post_in_thread, thread_of, without_mention
+from bot.slack.service import Asked, Service
+from bot.store.interface import Source
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: App, service: Service) -> None:
+    @app.event("app_mention")
+    def answer_mention(
+        event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        if not from_person(event, context):
+            return
+        channel, ts = event["channel"], event["ts"]
+        if not service.first_reply(channel, ts):
+            return
+        thread_ts = thread_of(event)
+        asked = Asked(
+            text=without_mention(event.get("text", ""), context.bot_user_id),
+            source=Source.DM if channel.startswith("D") else Source.MENTION,
+            channel_id=channel,
+            user_id=event.get("user"),
+            team_id=context.team_id,
+            message_ts=ts,
+            thread_ts=thread_ts,
+            event_id=body.get("event_id"),
+        )
+        try:
+            reply = service.reply_to(asked)
+        except Exception:
+            logger.exception("answering a mention failed")
+            reply = service.sorry()
+        post_in_thread(client, channel, thread_ts, reply)

@@ -1,0 +1,83 @@
+"""Slack plumbing the listeners share: which messages are people's questions, and posting."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks.message import Message
+
+logger = logging.getLogger(__name__)
+
+
+def from_person(event: Mapping[str, Any], context: BoltContext) -> bool:
+    """A new message a person wrote: not a bot (any ``bot_id``), not rolebot itself, not an
+    edit, deletion, join or any other subtype. Answering only these means rolebot never loops."""
+    if event.get("subtype") or event.get("bot_id") or event.get("bot_profile"):
+        return False
+    user = event.get("user")
+    if not isinstance(user, str) or not user:
+        return False
+    if context.bot_user_id is not None and user == context.bot_user_id:
+        return False
+    return isinstance(event.get("text"), str)
+
+
+def without_mention(text: str, bot_user_id: str | None) -> str:
+    """The question without rolebot's own mention (``<@U…> who owns …``)."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    return " ".join(text.split())
+
+
+def thread_of(event: Mapping[str, Any]) -> str:
+    """Replies go in the question's thread: its ``thread_ts``, else its own ``ts``."""
+    return str(event.get("thread_ts") or event["ts"])
+
+
+def post_in_thread(client: WebClient, channel: str, thread_ts: str, reply: Message) -> None:
+    """Post a reply in a thread (no unfurling: answers carry no links worth previewing)."""
+    try:
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=reply["text"],
+            blocks=reply["blocks"],
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SlackApiError as error:
+        logger.error("chat.postMessage to %s failed: %s", channel, error.response.get("error"))
+
+
+def update_in_place(
+    client: WebClient, body: Mapping[str, Any], respond: Respond, reply: Message
+) -> None:
+    """Replace the message a button was clicked in: chat.update for a channel message, the
+    response_url for an ephemeral one (which chat.update cannot reach)."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    if container.get("is_ephemeral") or not channel or not ts:
+        respond(text=reply["text"], blocks=reply["blocks"], replace_original=True)
+        return
+    try:
+        client.chat_update(channel=channel, ts=ts, text=reply["text"], blocks=reply["blocks"])
+    except SlackApiError as error:
+        logger.error("chat.update in %s failed: %s", channel, error.response.get("error"))
+
+
+def ephemeral(respond: Respond, reply: Message, *, replace: bool = False) -> None:
+    """Only the person who clicked or typed sees this."""
+    respond(
+        text=reply["text"],
+        blocks=reply["blocks"],
+        response_type="ephemeral",
+        replace_original=replace,
+    )

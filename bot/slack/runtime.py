@@ -1,0 +1,52 @@
+"""Building everything one process needs: settings in, a ready Bolt app out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+
+from bot.config import RunMode, Settings
+from bot.core.engine import Engine
+from bot.core.knowledge import resolve_knowledge_dir
+from bot.slack.app import create_app
+from bot.slack.service import Service
+from bot.store import open_store
+from bot.store.interface import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Bot:
+    """One process's engine, store, service and Bolt app."""
+
+    settings: Settings
+    engine: Engine
+    store: Store
+    service: Service
+    app: App
+
+    def close(self) -> None:
+        """Finish background store writes, then close the database."""
+        try:
+            self.service.shutdown()
+        finally:
+            self.store.close()
+
+
+def build_bot(settings: Settings, mode: RunMode) -> Bot:
+    """Check the Slack settings for ``mode``, load the knowledge, open the store, build the app."""
+    settings.require_slack(mode)
+    engine = Engine(resolve_knowledge_dir(settings.knowledge_dir), settings.thresholds)
+    store = open_store(settings)
+    service = Service(settings, engine, store)
+    app = create_app(settings, engine, store, mode=mode, service=service)
+    logger.info(
+        "rolebot ready (%s mode): %d roles, %d FAQ entries",
+        mode,
+        len(engine.knowledge.roles),
+        len(engine.knowledge.entries),
+    )
+    return Bot(settings, engine, store, service, app)

@@ -1,0 +1,204 @@
+"""Both ways to run, for real: ``rolebot serve`` (gunicorn) and ``rolebot run`` (Socket Mode),
+started as the ``rolebot`` command in a subprocess, talking to the loopback stand-in for Slack."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_fakes import FakeSlack, FakeSocketModeServer
+from slack_signed import SECRET, SlackClientSide, event_body, http, mention
+
+ROLEBOT = Path(sys.executable).with_name("rolebot")
+ANSWERED = "who owns the product roadmap?"
+
+
+def _command() -> list[str]:
+    return [str(ROLEBOT)] if ROLEBOT.exists() else [sys.executable, "-m", "bot"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(tmp_path: Path, fake: FakeSlack, knowledge: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROLEBOT_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'rolebot.db'}",
+            "ROLEBOT_DATA_DIR": str(tmp_path / "data"),
+            "ROLEBOT_KNOWLEDGE_DIR": str(knowledge),
+            "ROLEBOT_LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> tuple[int, str]:
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        _, err = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+    return process.returncode, err.decode(errors="replace")
+
+
+@pytest.fixture
+def serve(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=_env(tmp_path, fake_slack, knowledge_copy),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            _, err = process.communicate()
+            pytest.fail(f"rolebot serve exited early: {err.decode(errors='replace')}")
+        try:
+            if http(base + "/healthz").status == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            _stop(process, signal.SIGKILL)
+            pytest.fail("rolebot serve did not answer /healthz within 30 s")
+        time.sleep(0.1)
+    try:
+        yield base, process
+    finally:
+        _stop(process)
+
+
+def test_serve_answers_healthz_and_signed_requests(
+    serve: tuple[str, subprocess.Popen[bytes]], fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    base, process = serve
+    health = http(base + "/healthz").json()
+    assert health["status"] == "ok"
+    assert health["database"] is True
+    assert health["knowledge_entries"] > 0
+    slack = SlackClientSide(base + "/slack/events")
+    event = mention(ANSWERED)
+    # Three deliveries of one event (Slack's retries), spread over both workers: one reply.
+    for retry in (None, 1, 2):
+        assert slack.event(event, event_id="Ev0SERVE01", retry=retry).status == 200
+    (post,) = fake_slack.wait_for("chat.postMessage", timeout=15)
+    assert post.args["thread_ts"] == event["ts"]
+    assert "Product Manager" in post.args["text"]
+    fake_slack.quiet(1.0)
+    assert len(fake_slack.posts()) == 1
+    bad = http(
+        base + "/slack/events",
+        json.dumps(event_body(event)).encode(),
+        {"Content-Type": "application/json"},
+        "POST",
+    )
+    assert bad.status == 401
+    code, err = _stop(process)
+    assert code == 0, err
+    assert "Traceback" not in err
+
+
+def test_serve_without_the_signing_secret_says_which_variable(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    env = _env(tmp_path, fake_slack, knowledge_copy)
+    del env["SLACK_SIGNING_SECRET"]
+    result = subprocess.run(
+        [*_command(), "serve", "--port", str(_free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "rolebot: error: SLACK_SIGNING_SECRET is not set: it is required for http mode "
+        "(see .env.example and the README's 'Set up in Slack')"
+    ]
+
+
+def test_run_without_the_app_token_says_which_variable(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    result = subprocess.run(
+        [*_command(), "run"],
+        env=_env(tmp_path, fake_slack, knowledge_copy),
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "SLACK_APP_TOKEN is not set" in result.stderr
+    assert fake_slack.calls == []
+
+
+def test_run_connects_over_socket_mode_and_answers(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    event = mention(ANSWERED)
+    envelope = {
+        "envelope_id": "env-0001",
+        "type": "events_api",
+        "accepts_response_payload": False,
+        "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": event_body(event, "Ev0SOCKET1"),
+    }
+    ws = FakeSocketModeServer([envelope]).start()
+    fake_slack.socket_url = ws.url
+    env = _env(tmp_path, fake_slack, knowledge_copy, SLACK_APP_TOKEN="xapp-test-token")
+    del env["SLACK_SIGNING_SECRET"]  # not needed in Socket Mode
+    process = subprocess.Popen(
+        [*_command(), "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        (opened,) = fake_slack.wait_for("apps.connections.open", timeout=30)
+        assert opened.headers["authorization"] == "Bearer xapp-test-token"
+        deadline = time.monotonic() + 15
+        while not ws.handshakes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ws.handshakes, (
+            "no WebSocket connection attempt to the URL apps.connections.open gave"
+        )
+        request_line = ws.handshakes[0].splitlines()[0]
+        assert request_line.startswith("GET /link/?ticket=test HTTP/1.1")
+        assert "upgrade: websocket" in ws.handshakes[0].lower()
+        (post,) = fake_slack.wait_for("chat.postMessage", timeout=15)
+        assert post.args["thread_ts"] == event["ts"]
+        assert "Product Manager" in post.args["text"]
+        deadline = time.monotonic() + 5
+        while not any(m.get("envelope_id") == "env-0001" for m in ws.received):
+            assert time.monotonic() < deadline, f"envelope not acknowledged: {ws.received}"
+            time.sleep(0.05)
+    finally:
+        code, err = _stop(process, signal.SIGINT)
+        ws.stop()
+    assert code in (0, 130), err
