@@ -37,21 +37,21 @@ MAX_CANDIDATES = 5
 class Tuning:
     """How the score is composed. Fixed in code; thresholds are configuration."""
 
-    entry_share: float = 0.2
+    entry_share: float = 0.1
     phrasing_share: float = 0.25
     fuzzy_share: float = 0.15
     role_share: float = 0.65
-    coverage_share: float = 0.15
-    second_entry_share: float = 0.1
+    coverage_share: float = 0.1
+    second_entry_share: float = 0.2
     """A role's score adds this share of its second-best entry: evidence spread over several
     entries of one role makes that role likelier; scattered evidence does not."""
     """Weight of the share of the question the knowledge base's vocabulary covers at all."""
     off_topic_penalty: float = 25.0
-    kind_bonus: float = 4.0
-    domain_unknown_factor: float = 0.5
-    unknown_factor: float = 1.0
-    name_unknown_factor: float = 0.3
-    role_prior: float = 4.0
+    kind_bonus: float = 0.0
+    domain_unknown_factor: float = 0.3
+    unknown_factor: float = 0.8
+    name_unknown_factor: float = 0.2
+    role_prior: float = 2.0
     """Smoothing of each word's role leaning: a word few entries use leans only weakly."""
     cap_role_weight: bool = False
     """Cap a word's weight in role evidence at the median word weight."""
