@@ -39,7 +39,7 @@ class Problem:
         text = ", ".join(parts) + f": {self.message}"
         if self.fix:
             text += f" (fix: {self.fix})"
-        return text
+        return " ".join(text.splitlines())  # one line, whatever a quoted value held
 
 
 class KnowledgeError(RolebotError):

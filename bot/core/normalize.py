@@ -26,6 +26,8 @@ _MRKDWN_MARK = re.compile(r"[*~`]|(?<![a-z0-9])_|_(?![a-z0-9])", re.IGNORECASE)
 _QUOTE_LINE = re.compile(r"^(?:>|&gt;)\s?", re.MULTILINE)
 _SPACE = re.compile(r"\s+")
 _ASCII_SEPARATORS = re.compile(r"[^A-Za-z0-9']+")
+_MARKUP_CHAR = re.compile(r"[<>&:*_~`]")
+"""Any character some Slack markup needs; text without one is already plain."""
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 
@@ -35,6 +37,8 @@ def slack_to_plain(text: str) -> str:
     Case is kept; see :func:`fold` for the comparable form.
     """
     text = text[: MAX_QUESTION_CHARS * 2]
+    if not _MARKUP_CHAR.search(text):  # plain text (most phrasings): nothing to resolve
+        return _SPACE.sub(" ", text).strip()[:MAX_QUESTION_CHARS].rstrip()
     text = _USER_MENTION.sub(" ", text)
     text = _CHANNEL.sub(lambda m: f" {m.group(1) or ''} ", text)
     text = _SPECIAL.sub(lambda m: f" {_special_label(m.group(1), m.group(2))} ", text)
@@ -46,7 +50,7 @@ def slack_to_plain(text: str) -> str:
     text = _CODE_FENCE.sub(" ", text)
     text = _MRKDWN_MARK.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
-    return text[:MAX_QUESTION_CHARS]
+    return text[:MAX_QUESTION_CHARS].rstrip()
 
 
 def _special_label(kind: str, label: str | None) -> str:
@@ -87,5 +91,9 @@ def fold(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Slack text to the comparable form used for matching and for phrasing equality."""
-    return fold(slack_to_plain(text))
+    """Slack text to the comparable form used for matching and for phrasing equality.
+
+    At most :data:`MAX_QUESTION_CHARS` characters: folding can lengthen text (one ligature
+    like "ﷺ" unfolds to 18 characters), so the cut is made again after it.
+    """
+    return fold(slack_to_plain(text))[:MAX_QUESTION_CHARS].rstrip()

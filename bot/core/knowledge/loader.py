@@ -4,6 +4,11 @@ Every ``*.yaml``/``*.yml`` file in the folder is read with PyYAML's *safe* loade
 a file may hold ``aspects``, ``ambiguous``, ``roles``, ``contacts`` and ``entries``. Everything
 is validated before anything is returned; every problem is reported (file, line, entry, field
 and the fix) in one :class:`~bot.errors.KnowledgeError`, so a bad file never half-loads.
+
+Hostile files cost little: a file over :data:`MAX_FILE_BYTES` is not read; YAML aliases, tags
+other than the plain types and nesting deeper than :data:`MAX_DEPTH` are refused while parsing,
+before anything is built; duplicate keys, impossible dates and unreadable numbers are reported
+like any other mistake. Nothing but :class:`~bot.errors.KnowledgeError` leaves the loader.
 """
 
 from __future__ import annotations
@@ -66,10 +71,61 @@ MAX_ANSWER = 600
 MAX_SHORT = 80
 MAX_TEXT = 1200
 MAX_ITEM = 200
+MAX_FILE_BYTES = 2_000_000
+"""One knowledge file at most (the bundled FAQ is under 200 kB). A bigger file is refused before
+it is read: it is a log or an export saved as .yaml, or knowledge that belongs in several files."""
+MAX_DEPTH = 20
+"""Nesting levels a file may use (knowledge needs four); deeper input is refused while parsing."""
+MAX_SHOWN = 80
+"""Characters of a value quoted in a problem message."""
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _EMOJI = re.compile(r"^:[a-z0-9_+-]+:$")
+_YAML_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(
+    _YAML_TAG + kind for kind in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+"""Explicit tags a file may use (``!!str 42``); any other (``!!python/object``, ``!include``) is
+refused, so a knowledge file only ever holds text, numbers, dates, lists and mappings."""
 
 Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    """A value YAML reads as a date, number or yes/no but cannot build (``2024-02-30``, a
+    5000-digit number): kept as a value of that kind, so validation reports it with its entry
+    and field instead of the parser failing."""
+
+    text: str
+    kind: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc]
+    """The safe loader, with malformed dates and numbers read as :class:`_Unreadable`."""
+
+
+def _lenient(kind: str, construct: Callable[[Any, yaml.Node], Any]) -> Callable[..., Any]:
+    def constructor(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, OverflowError):
+            return _Unreadable(str(node.value), kind)
+
+    return constructor
+
+
+for _kind, _name in (
+    ("date", "timestamp"),
+    ("number", "int"),
+    ("number", "float"),
+    ("yes/no value", "bool"),
+):
+    _Loader.add_constructor(
+        _YAML_TAG + _name, _lenient(_kind, _SafeLoader.yaml_constructors[_YAML_TAG + _name])
+    )
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -105,9 +161,10 @@ def load_knowledge(directory: Path) -> Knowledge:
     builder = _Builder(directory)
     digest = hashlib.sha256()
     for path in files:
-        raw = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + raw + b"\0")
-        builder.add_file(path, raw)
+        raw = builder.read(path)
+        if raw is not None:
+            digest.update(path.name.encode() + b"\0" + raw + b"\0")
+            builder.add_file(path, raw)
     return builder.finish(digest.hexdigest())
 
 
@@ -118,15 +175,22 @@ class _Lines:
     def __init__(self, root: yaml.Node | None) -> None:
         self._lines: dict[Path_, int] = {}
         self._key_lines: dict[Path_, int] = {}
+        self.duplicates: list[tuple[Path_, str, int, int]] = []
+        """Keys given twice in one mapping: (mapping path, key, line, first line)."""
         if root is not None:
             self._walk(root, ())
 
     def _walk(self, node: yaml.Node, path: Path_) -> None:
         self._lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
             for key_node, value_node in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                self._key_lines[(*path, key)] = key_node.start_mark.line + 1
+                line = key_node.start_mark.line + 1
+                if (key_node.tag, key) in first:
+                    self.duplicates.append((path, key, line, first[(key_node.tag, key)]))
+                first.setdefault((key_node.tag, key), line)
+                self._key_lines[(*path, key)] = line
                 self._walk(value_node, (*path, key))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
@@ -140,6 +204,116 @@ class _Lines:
                 return self._lines[path]
             path = path[:-1]
         return self._lines.get(())
+
+
+# --------------------------------------------------------------------------- YAML problems
+def _refused(text: str) -> tuple[int | None, str, str] | None:
+    """What a knowledge file may not use, found before anything is built: (line, message, fix).
+
+    Aliases would let a few lines expand to millions of values ("billion laughs"); deep nesting
+    makes the parser slow and the builder recurse; tags other than the plain ones could ask for
+    objects. The scan stops at the first one, so hostile input costs little.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent):
+            return (
+                line,
+                f"YAML aliases (*{event.anchor}) are not allowed in knowledge files",
+                "write the value out in full instead of using &anchor and *alias",
+            )
+        tag = getattr(event, "tag", None)
+        if isinstance(event, yaml.NodeEvent) and tag not in (None, "!") and tag not in _PLAIN_TAGS:
+            shown = "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
+            return (
+                line,
+                f"the tag '{_shown(shown)}' is not allowed: knowledge files hold only text, "
+                "lists and mappings",
+                "remove the tag, and quote the value if it should stay text",
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return (
+                    line,
+                    f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                    "knowledge needs four levels at most: look for unclosed brackets or "
+                    "runaway indentation",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[int | None, str, str]:
+    """A parser error as (line, message, fix), in the file's terms."""
+    if isinstance(error, yaml.reader.ReaderError):
+        found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else None
+        code = ord(found.group()[0]) if found else error.character
+        what = f"the control character U+{code:04X}" if isinstance(code, int) else "a character"
+        return line, f"not valid YAML: {what} is not allowed", "remove it: YAML is plain text"
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None) or ""
+    opened = getattr(error, "context_mark", None)
+    opened_line = opened.line + 1 if opened is not None else line
+    lines = text.splitlines()
+    here = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if "\t" in here[: len(here) - len(here.lstrip())] or "tab character" in problem:
+        return line, "not valid YAML: a tab is used for indentation", "indent with spaces only"
+    if "quoted scalar" in context and "end of stream" in problem:
+        return (
+            line,
+            f"not valid YAML: {problem} (a quote opened on line {opened_line} is never closed)",
+            f"close the quote opened on line {opened_line}",
+        )
+    if "quoted scalar" in context:
+        return (
+            line,
+            f"not valid YAML: {problem} in quoted text",
+            "check the backslash escapes on that line, or use single quotes",
+        )
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket = "]" if "sequence" in context else "}"
+        return (
+            line,
+            f"not valid YAML: {problem} (a bracket opened on line {opened_line} is never closed)",
+            f"close the bracket opened on line {opened_line} with '{bracket}'",
+        )
+    if "single document" in context:
+        return (
+            line,
+            "not valid YAML: a second document starts here ('---'); a knowledge file is one "
+            "document",
+            "remove the '---' line, or move what follows it to another file",
+        )
+    return line, f"not valid YAML: {problem}", "check indentation, quotes and colons on that line"
+
+
+def _shown(value: object) -> str:
+    """A value as quoted in a message: one line, clipped."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _label_at(data: Any, path: Path_) -> str | None:
+    """The id (or topic, abbreviation) of the innermost item along ``path`` that has one."""
+    label: str | None = None
+    node = data
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict):
+            for key in ("id", "topic", "abbreviation"):
+                if isinstance(node.get(key), str):
+                    label = _shown(node[key])
+                    break
+    return label
 
 
 # --------------------------------------------------------------------------- validation
@@ -159,6 +333,8 @@ class _Builder:
         self.contacts: list[tuple[_FileContext, Path_, str, Any]] = []
         self.entries: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
         self.off_topic: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
+        self.aliases: dict[str, tuple[str, str]] = {}
+        """Every role alias, normalised: (role id, the alias as written)."""
 
     # -- reporting
     def problem(
@@ -177,34 +353,83 @@ class _Builder:
         )
 
     # -- reading
+    def read(self, path: Path) -> bytes | None:
+        """The file's bytes, or ``None`` (and a problem) when it cannot or must not be read."""
+        name = _display_name(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.problems.append(
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        None,
+                        f"the file is {size / 1e6:.1f} MB, over the limit of "
+                        f"{MAX_FILE_BYTES / 1e6:.0f} MB for one knowledge file",
+                        "split it into several .yaml files in the folder, or move it out "
+                        "if it is not knowledge",
+                    )
+                )
+                return None
+            return path.read_bytes()
+        except OSError as exc:
+            self.problems.append(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"cannot be read ({exc.strerror or exc})",
+                    "make it a readable file, or move it out of the knowledge folder",
+                )
+            )
+            return None
+
     def add_file(self, path: Path, raw: bytes) -> None:
         name = _display_name(path)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             self.problems.append(
-                Problem(name, None, None, None, f"not UTF-8 text ({exc.reason})", "save as UTF-8")
+                Problem(
+                    name,
+                    raw.count(b"\n", 0, exc.start) + 1,
+                    None,
+                    None,
+                    f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                    "save the file as UTF-8 text",
+                )
             )
             return
         try:
-            data = yaml.load(text, Loader=_SafeLoader)
-            root = yaml.compose(text, Loader=_SafeLoader)
+            refused = _refused(text)
+            if refused is not None:
+                line, message, fix = refused
+                self.problems.append(Problem(name, line, None, None, message, fix))
+                return
+            loader = _Loader(text)
+            try:
+                root = loader.get_single_node()
+                data = loader.construct_document(root) if root is not None else None
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            at, message, fix = _yaml_problem(exc, text)
+            self.problems.append(Problem(name, at, None, None, message, fix))
+            return
+        ctx = _FileContext(name, _Lines(root))
+        for mapping, key, line, first in ctx.lines.duplicates:
             self.problems.append(
                 Problem(
                     name,
                     line,
-                    None,
-                    None,
-                    f"not valid YAML: {what}",
-                    "check indentation, quotes and colons on that line",
+                    _label_at(data, mapping),
+                    _shown(key),
+                    f"the key is given twice in one mapping (first on line {first})",
+                    "keep one: YAML would silently use only the last",
                 )
             )
-            return
-        ctx = _FileContext(name, _Lines(root))
         if data is None:
             return  # an empty file is allowed (e.g. a placeholder for a team's entries)
         if not isinstance(data, dict):
@@ -213,6 +438,7 @@ class _Builder:
                 (),
                 f"the file must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}, "
                 f"not a {_type_name(data)}",
+                fix="start the file with a top-level key such as 'entries:'",
             )
             return
         for key, value in data.items():
@@ -220,8 +446,8 @@ class _Builder:
                 self.problem(
                     ctx,
                     (key,),
-                    f"unknown top-level key '{key}'",
-                    fix=_suggest(key, TOP_LEVEL_KEYS),
+                    f"unknown top-level key '{_shown(key)}'",
+                    fix=_suggest(str(key), TOP_LEVEL_KEYS),
                     key=True,
                 )
                 continue
@@ -239,7 +465,11 @@ class _Builder:
                 continue
             if not isinstance(value, list):
                 self.problem(
-                    ctx, (key,), f"'{key}' must be a list, not a {_type_name(value)}", field=key
+                    ctx,
+                    (key,),
+                    f"'{key}' must be a list, not a {_type_name(value)}",
+                    field=key,
+                    fix=f"write each item on its own line under '{key}:', starting with '- '",
                 )
                 continue
             target = getattr(self, key)
@@ -250,6 +480,7 @@ class _Builder:
                         ctx,
                         where,
                         f"each item of '{key}' must be a mapping, not a {_type_name(item)}",
+                        fix="write the item's fields as 'name: value' lines after its '- '",
                     )
                     continue
                 target.append((ctx, where, item))
@@ -258,8 +489,8 @@ class _Builder:
     def finish(self, fingerprint: str) -> Knowledge:
         aspects = self._aspects()
         aspect_ids = [a.id for a in aspects]
-        ambiguous = self._ambiguous()
         roles = self._roles(aspect_ids)
+        ambiguous = self._ambiguous()
         self._contacts(roles)
         entries = self._entries()
         off_topic = self._off_topic(entries)
@@ -346,6 +577,19 @@ class _Builder:
                     "an ambiguous abbreviation needs two roles or more",
                     entry=abbreviation,
                     field="roles",
+                    fix="list every role it could mean, or make it an alias of one role",
+                )
+                ok = False
+            owner = self.aliases.get(normalize(abbreviation))
+            if owner is not None:
+                self.problem(
+                    ctx,
+                    (*path, "abbreviation"),
+                    f"'{abbreviation}' is also an alias of '{owner[0]}'",
+                    entry=abbreviation,
+                    field="abbreviation",
+                    fix=f"remove '{owner[1]}' from that role's aliases: an abbreviation several "
+                    "roles share belongs under 'ambiguous' only",
                 )
                 ok = False
             if ok:
@@ -354,7 +598,7 @@ class _Builder:
 
     def _roles(self, aspect_ids: Sequence[str]) -> dict[str, Role]:
         roles: dict[str, Role] = {}
-        alias_owner: dict[str, tuple[str, str]] = {}
+        alias_owner = self.aliases
         for ctx, path, item in self.roles:
             role_id = item.get("id") if isinstance(item.get("id"), str) else None
             self._keys(ctx, path, item, ROLE_KEYS, ROLE_KEYS, role_id)
@@ -536,6 +780,17 @@ class _Builder:
                     key=True,
                 )
         for aspect_id in aspect_ids:
+            if aspect_id not in value:
+                self.problem(
+                    ctx,
+                    (*path, "compare"),
+                    f"no sentence for the aspect '{aspect_id}'",
+                    entry=role_id,
+                    field=f"compare.{aspect_id}",
+                    fix=f"add '{aspect_id}:' under compare: every role needs one per aspect",
+                    key=True,
+                )
+                continue
             text = self._text(
                 ctx, (*path, "compare"), value, aspect_id, role_id, MAX_TEXT, f"compare.{aspect_id}"
             )
@@ -575,7 +830,7 @@ class _Builder:
                 self.problem(
                     ctx,
                     (*path, "usergroup"),
-                    f"'{group}' is not a user group id",
+                    f"'{_shown(group)}' is not a user group id",
                     entry=role_id,
                     field="contacts.usergroup",
                     fix="use the group's id, like S0614TZR7",
@@ -587,7 +842,7 @@ class _Builder:
                 self.problem(
                     ctx,
                     (*path, "channel"),
-                    f"'{channel}' is not a channel id",
+                    f"'{_shown(channel)}' is not a channel id",
                     entry=role_id,
                     field="contacts.channel",
                     fix="use the channel's id, like C024BE91L",
@@ -749,6 +1004,7 @@ class _Builder:
                         "an entry cannot be related to itself",
                         entry=entry_id,
                         field="related",
+                        fix="remove it",
                     )
                 elif other not in seen_ids:
                     self.problem(
@@ -789,9 +1045,10 @@ class _Builder:
                     self.problem(
                         ctx,
                         wpath,
-                        f"'{word}' must be one word or a two-word phrase",
+                        f"'{_shown(word)}' must be one word or a two-word phrase",
                         entry=topic,
                         field="words",
+                        fix="split it into single words",
                     )
                 elif key in seen:
                     self.problem(
@@ -834,7 +1091,7 @@ class _Builder:
         self.problem(
             ctx,
             (*path, "reviewed"),
-            f"'{value}' is not a date",
+            f"'{_shown(value)}' is not a date",
             entry=label,
             field="reviewed",
             fix="write it as YYYY-MM-DD",
@@ -858,7 +1115,7 @@ class _Builder:
                 self.problem(
                     ctx,
                     (*path, key),
-                    f"unknown key '{key}'",
+                    f"unknown key '{_shown(key)}'",
                     entry=label,
                     field=field,
                     fix=_suggest(str(key), allowed) or f"allowed keys: {', '.join(allowed)}",
@@ -973,6 +1230,8 @@ def _used_by(key: str, words: Mapping[str, str], texts: Sequence[tuple[str, str]
 
 
 def _type_name(value: object) -> str:
+    if isinstance(value, _Unreadable):
+        return value.kind
     return {
         "NoneType": "empty value",
         "str": "text",

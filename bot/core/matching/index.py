@@ -23,7 +23,7 @@ from spellchecker import SpellChecker
 from bot.core.knowledge.model import Knowledge
 from bot.core.matching.analyzer import Analyzer, Query
 from bot.core.matching.lexicon import canonical, is_stopword, split_words
-from bot.core.normalize import fold, normalize
+from bot.core.normalize import fold
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -44,6 +44,7 @@ class Phrasing:
     text: str
     entry: int
     tokens: tuple[str, ...]
+    normalized: str
 
 
 class MatchIndex:
@@ -61,7 +62,7 @@ class MatchIndex:
         for number, entry in enumerate(knowledge.entries):
             for text in entry.questions:
                 query = self.analyzer.analyze(text)
-                phrasings.append(Phrasing(text, number, query.tokens))
+                phrasings.append(Phrasing(text, number, query.tokens, query.normalized))
                 for word, token in zip(query.words, query.tokens, strict=True):
                     surface.setdefault(word, token)
         domain: set[str] = set()
@@ -75,7 +76,7 @@ class MatchIndex:
         self.exact: dict[str, int] = {}
         """A curated phrasing, asked as written (after normalising), is that entry's question."""
         for pid, phrasing in enumerate(phrasings):
-            self.exact.setdefault(normalize(phrasing.text), pid)
+            self.exact.setdefault(phrasing.normalized, pid)
 
         # Document frequency over entries, not phrasings.
         entry_tokens: dict[str, set[int]] = defaultdict(set)

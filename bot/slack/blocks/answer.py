@@ -24,6 +24,7 @@ from bot.slack.blocks.safe import (
     clip,
     contact_mentions,
     context,
+    defang,
     echo,
     encode_value,
     escape,
@@ -103,7 +104,8 @@ def _answered(
     contacts = _contacts_line(role)
     if contacts:
         blocks.append(section(contacts))
-    lines = [f"Matched FAQ: “{escape(clip(matched, 300))}”"]
+    # A phrasing may be a question someone typed, promoted as it was: made inert like an echo.
+    lines = [f"Matched FAQ: “{escape(defang(clip(matched, 300)))}”"]
     if asked:
         lines.append(asked)
     if note:

@@ -102,10 +102,10 @@ def roles_list(knowledge: Knowledge) -> str:
 def usage_lines(command: str) -> str:
     return "\n".join(
         [
-            f"`{command} who owns <question>`: who owns it, and why (also `{command} ask …`)",
-            f"`{command} <role>`: what a role does (names, aliases and typos work: "
+            f"`{command} who owns &lt;question&gt;`: who owns it, and why (also `{command} ask …`)",
+            f"`{command} &lt;role&gt;`: what a role does (names, aliases and typos work: "
             f"`{command} tpm`)",
-            f"`{command} compare <role> <role>`: two roles side by side",
+            f"`{command} compare &lt;role&gt; &lt;role&gt;`: two roles side by side",
             f"`{command} listen on|off`: answer ownership questions in this channel "
             "without a mention",
             f"`{command} help`: this help",
@@ -140,7 +140,7 @@ def lookup_message(lookup: RoleLookup, command: str) -> Message:
     else:
         head = (
             f"I don't know a role called “{typed}”. Try `{command} help` for the list of "
-            f"roles, or `{command} who owns <question>` to ask a question."
+            f"roles, or `{command} who owns &lt;question&gt;` to ask a question."
         )
         roles = ()
     blocks: list[Block] = [section(head)]
