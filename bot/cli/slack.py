@@ -78,5 +78,6 @@ def run_http(args: argparse.Namespace, context: Context) -> int:
         port=port,
         workers=workers,
         threads=args.threads,
+        engine=context.engine,  # built by _prepare; the workers inherit it
     ).run()
     return 0

@@ -1,4 +1,11 @@
-"""``create_app``: the Bolt app, its Web API client, the event dedupe and the listeners."""
+"""``create_app``: the Bolt app, its Web API client and the listeners.
+
+Every request is acknowledged first, in the request's own thread (:func:`acknowledge_first`);
+the listeners then run on a bounded thread pool (``Service.answering``). So the HTTP response
+never waits for matching, the database or the Web API. Deliveries Slack retries are recognised
+in the listeners, after the acknowledgement (:meth:`Service.first_reply`, in the database,
+across workers).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -25,7 +32,6 @@ API_TIMEOUT = 15
 """Seconds for one Web API call."""
 RATE_LIMIT_RETRIES = 3
 """429 responses retried (after Retry-After) before giving up."""
-
 
 def web_client(settings: Settings) -> WebClient:
     """The Web API client: ``SLACK_API_URL``, and retries on rate limits and dropped connections."""
@@ -65,13 +71,26 @@ def create_app(
         client=client or web_client(settings),  # carries SLACK_BOT_TOKEN
         token_verification_enabled=False,
         request_verification_enabled=mode == "http",
-        process_before_response=False,
+        process_before_response=False,  # listeners run on the pool, after the response
+        listener_executor=service.answering,
         logger=bolt_logger,
     )
-    app.use(dedupe_events(service))
+    app.use(acknowledge_first)
     listeners.register(app, service)
     app.error(_log_error)
     return app
+
+
+def acknowledge_first(ack: Ack, next_: Callable[[], None]) -> None:
+    """A global middleware: acknowledge (an empty 200) before any listener runs.
+
+    rolebot never answers in the acknowledgement itself: replies go by the Web API or the
+    response_url. Bolt acknowledges events by itself, but for commands and button clicks it
+    would wait for the listener's ``ack()`` on the thread pool, polling every 10 ms; acking here
+    makes every acknowledgement immediate. (The listeners' own ``ack()`` then changes nothing.)
+    """
+    ack()
+    next_()
 
 
 class _SameTokenNotice(logging.Filter):
@@ -80,21 +99,6 @@ class _SameTokenNotice(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "`token` will be unused" not in record.getMessage()
-
-
-def dedupe_events(service: Service) -> Callable[..., BoltResponse | None]:
-    """A global middleware: Slack retries a delivery it thinks failed (``X-Slack-Retry-Num``);
-    the store claims each ``event_id`` once across all workers, so it is handled once."""
-
-    def dedupe(body: dict[str, Any], next_: Callable[[], None]) -> BoltResponse | None:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and event_id and not service.first_delivery(event_id):
-            logger.info("event %s already handled; acknowledging the retry", event_id)
-            return BoltResponse(status=200, body="")
-        next_()
-        return None
-
-    return dedupe
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.message import Message
+from bot.slack.metrics import get_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def post_in_thread(client: WebClient, channel: str, thread_ts: str, reply: Messa
             unfurl_links=False,
             unfurl_media=False,
         )
-    except SlackApiError as error:
-        logger.error("chat.postMessage to %s failed: %s", channel, error.response.get("error"))
+    except Exception as error:
+        api_failed("chat.postMessage", error, channel)
 
 
 def update_in_place(
@@ -65,19 +66,56 @@ def update_in_place(
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts")
     if container.get("is_ephemeral") or not channel or not ts:
-        respond(text=reply["text"], blocks=reply["blocks"], replace_original=True)
+        respond_to(respond, text=reply["text"], blocks=reply["blocks"], replace_original=True)
         return
     try:
         client.chat_update(channel=channel, ts=ts, text=reply["text"], blocks=reply["blocks"])
-    except SlackApiError as error:
-        logger.error("chat.update in %s failed: %s", channel, error.response.get("error"))
+    except Exception as error:
+        api_failed("chat.update", error, channel)
 
 
 def ephemeral(respond: Respond, reply: Message, *, replace: bool = False) -> None:
     """Only the person who clicked or typed sees this."""
-    respond(
+    respond_to(
+        respond,
         text=reply["text"],
         blocks=reply["blocks"],
         response_type="ephemeral",
         replace_original=replace,
     )
+
+
+def api_failed(method: str, error: Exception, where: str | None = None) -> None:
+    """Count (``rolebot_slack_api_errors``) and log a failed Web API call: Slack's error code,
+    or the exception's name when Slack was not reached (retries are already spent)."""
+    if isinstance(error, SlackApiError):
+        response = error.response
+        code = str(response.get("error") or f"http_{response.status_code}")
+    else:
+        code = type(error).__name__
+    get_metrics().api_error(method, code)
+    logger.error(
+        "%s%s failed: %s",
+        method,
+        f" in {where}" if where else "",
+        code,
+        extra={"method": method, "error": code},
+    )
+
+
+def respond_to(respond: Respond, **message: Any) -> None:
+    """Post on the response_url; a refusal or a failure is counted and logged, never raised
+    (the person already has the acknowledgement, and there is nobody else to tell)."""
+    try:
+        response = respond(**message)
+    except Exception as error:
+        api_failed("response_url", error)
+        return
+    status = getattr(response, "status_code", 200)
+    if status != 200:
+        get_metrics().api_error("response_url", f"http_{status}")
+        logger.error(
+            "the response_url refused the reply: HTTP %s",
+            status,
+            extra={"method": "response_url", "error": f"http_{status}"},
+        )

@@ -36,10 +36,12 @@ class Bot:
             self.store.close()
 
 
-def build_bot(settings: Settings, mode: RunMode) -> Bot:
-    """Check the Slack settings for ``mode``, load the knowledge, open the store, build the app."""
+def build_bot(settings: Settings, mode: RunMode, *, engine: Engine | None = None) -> Bot:
+    """Check the Slack settings for ``mode``, load the knowledge (unless ``engine`` is given),
+    open the store, build the app."""
     settings.require_slack(mode)
-    engine = Engine(resolve_knowledge_dir(settings.knowledge_dir), settings.thresholds)
+    if engine is None:
+        engine = Engine(resolve_knowledge_dir(settings.knowledge_dir), settings.thresholds)
     store = open_store(settings)
     service = Service(settings, engine, store)
     app = create_app(settings, engine, store, mode=mode, service=service)

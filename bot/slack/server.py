@@ -1,18 +1,29 @@
 """``rolebot serve``: gunicorn (gthread workers) serving :class:`bot.slack.wsgi.WsgiApp`.
 
 Gunicorn runs in-process (a ``BaseApplication``), so ``rolebot serve`` is the only command to
-know. The app is not preloaded: each worker builds its own engine, store and Bolt app after the
-fork, so no database connection or thread pool is shared between processes.
+know. The app is not preloaded: each worker builds its own store and Bolt app after the fork,
+so no database connection or thread pool is shared between processes. The knowledge index,
+built once in the master to check the knowledge, reaches the workers through the fork (each
+then reloads its own copy when the files change), which spares each worker building it.
+
+What must hold across workers lives outside them: the dedupe of Slack's retries in the database,
+the spool in the data folder (file locks), knowledge reloads (each worker watches the folder),
+and the metrics, in files under ``PROMETHEUS_MULTIPROC_DIR`` that ``rolebot serve`` sets up
+before the workers fork.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from bot.config import Settings
+from bot.core.engine import Engine
+from bot.slack.metrics import MultiprocessDir, prepare_multiprocess, worker_exited
 from bot.slack.runtime import Bot, build_bot
 from bot.slack.wsgi import WsgiApp
 
@@ -22,6 +33,17 @@ DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 3000
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 8
+
+
+class GunicornLogger(glogging.Logger):  # type: ignore[misc]
+    """Gunicorn's own lines go through rolebot's logging (same format, JSON too, redacted)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+            log.propagate = True
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -35,9 +57,13 @@ class Server(BaseApplication):  # type: ignore[misc]
         port: int = DEFAULT_PORT,
         workers: int = DEFAULT_WORKERS,
         threads: int = DEFAULT_THREADS,
+        engine: Engine | None = None,
     ) -> None:
         self.settings = settings
+        self.engine = engine
         self.bot: Bot | None = None
+        self.metrics_dir: MultiprocessDir | None = None
+        self._master_pid = os.getpid()
         self.options: dict[str, Any] = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
@@ -51,7 +77,10 @@ class Server(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             "errorlog": "-",
             "loglevel": settings.log_level.lower(),
+            "logger_class": GunicornLogger,
             "worker_exit": _worker_exit,
+            "child_exit": _child_exit,
+            "on_exit": self._on_exit,
         }
         super().__init__(prog="rolebot serve")
 
@@ -65,8 +94,25 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> WsgiApp:
         """Called in each worker, after the fork."""
-        self.bot = build_bot(self.settings, "http")
+        self.bot = build_bot(self.settings, "http", engine=self.engine)
         return WsgiApp(self.bot)
+
+    def run(self) -> None:
+        """Serve until stopped (SIGTERM or SIGINT: finish the requests in flight, then exit)."""
+        self.metrics_dir = prepare_multiprocess()
+        try:
+            super().run()
+        finally:
+            if os.getpid() == self._master_pid:  # workers leave through here too
+                self._remove_metrics_dir()
+
+    def _on_exit(self, server: Any) -> None:
+        self._remove_metrics_dir()
+
+    def _remove_metrics_dir(self) -> None:
+        if self.metrics_dir is not None:
+            self.metrics_dir.remove()
+            self.metrics_dir = None
 
 
 def _worker_exit(server: Any, worker: Any) -> None:
@@ -78,3 +124,8 @@ def _worker_exit(server: Any, worker: Any) -> None:
             bot.close()
         except Exception:
             logger.exception("closing the worker's store failed")
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """In the master, when a worker has exited: drop its per-worker metrics."""
+    worker_exited(int(worker.pid))

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,12 +38,23 @@ from bot.slack.blocks.message import Message, with_share
 from bot.slack.blocks.review import parse_ids, review_message
 from bot.slack.blocks.roles import compare_message, help_message, lookup_message, role_message
 from bot.slack.blocks.safe import clip, decode_value, escape, readable
+from bot.slack.executor import BoundedExecutor
+from bot.slack.health import DatabaseProbe
+from bot.slack.metrics import Metrics, get_metrics
 from bot.store.interface import QuestionRecord, Source, Store
 
 logger = logging.getLogger(__name__)
 
 MAX_COMMAND_TEXT = 2000
 """Longer command text is cut before it is parsed (a question never needs more)."""
+ANSWER_THREADS = 16
+"""Threads running the listeners (per process): mostly waiting on the Web API and the database."""
+ANSWER_BACKLOG = 256
+"""Acknowledged requests waiting for a thread, at most; past that, acknowledging waits too."""
+STORE_BACKLOG = 2000
+"""Background store writes waiting, at most, before asking for another one waits too."""
+SPOOL_COUNT_TTL = 1.0
+"""Seconds a count of the spool's records is reused (counting reads the files)."""
 
 _OWNERSHIP_QUESTION = re.compile(
     r"\b(?:who|whose|which (?:pm|role|team|manager|person))\b.{0,200}?\b(?:own|owns|owner|"
@@ -94,14 +108,26 @@ class Service:
         store: Store,
         *,
         background: Executor | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.store = store
+        self.metrics = metrics or get_metrics()
+        self.answering = BoundedExecutor(ANSWER_THREADS, ANSWER_BACKLOG, "rolebot-listener")
+        """Where the Bolt listeners run, after the acknowledgement."""
         self._owns_background = background is None
-        self._background = background or ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="rolebot-store"
+        self._background = background or BoundedExecutor(2, STORE_BACKLOG, "rolebot-store")
+        self.database = DatabaseProbe(self._database_answers)
+        # SQLite has one writer at a time and makes the others poll for the lock: with many
+        # threads claiming at once some wait out the busy timeout, and the store then counts
+        # the database as down. Claims from this process take turns here instead.
+        sqlite = settings.effective_database_url.startswith("sqlite")
+        self._claims: AbstractContextManager[object] = (
+            threading.Lock() if sqlite else nullcontext()
         )
+        self._spool_lock = threading.Lock()
+        self._spool_count: tuple[int | None, float] = (None, float("-inf"))
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -127,7 +153,8 @@ class Service:
             run()
 
     def shutdown(self) -> None:
-        """Finish the background work (at most a few store writes)."""
+        """Finish the answers under way, then the background store writes."""
+        self.answering.shutdown(wait=True)
         if self._owns_background:
             self._background.shutdown(wait=True)
 
@@ -141,15 +168,21 @@ class Service:
     def first_delivery(self, key: str) -> bool:
         """True the first time ``key`` (an event id) is seen by any worker."""
         try:
-            return self.store.claim_event(key)
+            with self._claims:
+                return self.store.claim_event(key)
         except Exception:
             logger.exception("claiming event %s failed; handling it anyway", key)
             return True
 
     def first_reply(self, channel: str, ts: str) -> bool:
-        """True once per message: a mention seen as both app_mention and message is answered
-        once."""
-        return self.first_delivery(f"reply:{channel}:{ts}")
+        """True once per message, in whichever worker: Slack's retries of a delivery
+        (``X-Slack-Retry-Num``) and a mention seen as both app_mention and message are
+        answered once."""
+        if self.first_delivery(f"reply:{channel}:{ts}"):
+            return True
+        self.metrics.duplicates.inc()
+        logger.info("message %s in %s already handled; not answering again", ts, channel)
+        return False
 
     def is_curator(self, user_id: str | None) -> bool:
         return user_id is not None and user_id in self.settings.curators
@@ -158,12 +191,31 @@ class Service:
     def ask(self, asked: Asked, *, record: bool = True) -> Answer:
         """Answer a question; count it, and log it for curators when unanswered."""
         self.refresh()
+        started = time.perf_counter()
         answer = self.engine.ask(asked.text)
+        self.metrics.match_seconds.observe(time.perf_counter() - started)
+        fields: dict[str, object] = {
+            "source": str(asked.source),
+            "outcome": answer.outcome,
+            "score": round(answer.score, 1),
+            "entry_id": answer.result.entry_id,
+            "event_id": asked.event_id,
+        }
         if self.settings.log_message_text:
-            logger.info("%s question %r: %s", asked.source, asked.text[:300], answer.outcome)
+            fields["text"] = asked.text[:300]
+            logger.info(
+                "%s question %r: %s", asked.source, asked.text[:300], answer.outcome, extra=fields
+            )
         else:
-            logger.info("%s question: %s (score %.1f)", asked.source, answer.outcome, answer.score)
+            logger.info(
+                "%s question: %s (score %.1f)",
+                asked.source,
+                answer.outcome,
+                answer.score,
+                extra=fields,
+            )
         if record:
+            self.metrics.questions.labels(answer.outcome, str(asked.source)).inc()
             self.later(self.store.count_answer, answer.result.entry_id, answer.outcome)
             if answer.outcome == "unanswered" and not _small_talk(answer):
                 self.later(self.store.log_question, self._record(asked, answer))
@@ -500,15 +552,37 @@ class Service:
 
     # ------------------------------------------------------------------ health
     def health(self) -> dict[str, Any]:
-        """For ``GET /healthz``: ``ok``, or ``degraded`` when the database does not answer."""
-        try:
-            database = bool(self.store.healthy())
-        except Exception:
-            logger.exception("database health check failed")
-            database = False
+        """For ``GET /healthz``: ``ok``, or ``degraded`` when the database does not answer.
+
+        Quick whatever the database does: its check is cached for two seconds and waited on
+        for half a second at most (:class:`~bot.slack.health.DatabaseProbe`).
+        """
+        database = self.database.up()
         entries = len(self.knowledge.entries)
         status = "ok" if database and entries else "degraded"
         return {"status": status, "knowledge_entries": entries, "database": database}
+
+    def _database_answers(self) -> bool:
+        return bool(self.store.healthy())
+
+    def spool_depth(self) -> int | None:
+        """Records waiting in the spool (shared by the workers of one machine); ``None`` for a
+        store without one. Counted at most once a second."""
+        spool = getattr(self.store, "spool", None)
+        count = getattr(spool, "count", None)
+        if not callable(count):
+            return None
+        with self._spool_lock:
+            value, at = self._spool_count
+            if time.monotonic() - at < SPOOL_COUNT_TTL:
+                return value
+            try:
+                value = int(count())
+            except Exception:
+                logger.exception("counting the spool's records failed")
+                value = None
+            self._spool_count = (value, time.monotonic())
+            return value
 
     @staticmethod
     def sorry() -> Message:

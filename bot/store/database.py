@@ -111,6 +111,7 @@ class SqlStore:
         self._last_prune = float("-inf")
         self._recent_events: OrderedDict[str, None] = OrderedDict()
         self._listen_cache: dict[str, tuple[bool, float]] = {}
+        self._count_upsert: Any = None
 
     def __repr__(self) -> str:
         return f"SqlStore({safe_url(self.engine.url)})"
@@ -414,11 +415,13 @@ class SqlStore:
         totals: Counter[tuple[date, str, str]] = Counter()
         for row in rows:
             totals[(row["day"], row["outcome"], row["entry_id"])] += int(row["count"])
-        statement = self._insert(AnswerCount)
-        upsert = statement.on_conflict_do_update(
-            index_elements=[AnswerCount.day, AnswerCount.outcome, AnswerCount.entry_id],
-            set_={"count": AnswerCount.count + statement.excluded["count"]},
-        )
+        upsert = self._count_upsert
+        if upsert is None:  # built once: building it cost more than running it
+            statement = self._insert(AnswerCount)
+            upsert = self._count_upsert = statement.on_conflict_do_update(
+                index_elements=[AnswerCount.day, AnswerCount.outcome, AnswerCount.entry_id],
+                set_={"count": AnswerCount.count + statement.excluded["count"]},
+            )
         for (day, outcome, entry_id), count in totals.items():
             conn.execute(
                 upsert, {"day": day, "outcome": outcome, "entry_id": entry_id, "count": count}

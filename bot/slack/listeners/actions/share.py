@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.slack.blocks.message import SHARE, action_pattern
-from bot.slack.replies import ephemeral
+from bot.slack.replies import ephemeral, respond_to
 from bot.slack.service import Service
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ def register(app: App, service: Service) -> None:
             logger.exception("sharing a reply failed")
             ephemeral(respond, service.sorry())
             return
-        respond(
+        respond_to(
+            respond,
             text=reply["text"],
             blocks=reply["blocks"],
             response_type="in_channel",

@@ -1,7 +1,7 @@
 """A plain message in a channel that turned listening on (``/role listen on``).
 
 Answered only when it looks like an ownership question rolebot can answer; mentions are left
-to the app_mention listener.
+to the app_mention listener. Messages that do not look like one cost no database write.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.replies import from_person, post_in_thread, thread_of
-from bot.slack.service import Asked, Service
+from bot.slack.service import Asked, Service, looks_like_ownership_question
 from bot.store.interface import Source
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ def register(app: App, service: Service) -> None:
         channel, ts = event["channel"], event["ts"]
         if not service.listening(channel):
             return
+        if not looks_like_ownership_question(event.get("text", "")):
+            return
+        if not service.first_reply(channel, ts):  # Slack's retry of a message seen already
+            return
         thread_ts = thread_of(event)
         asked = Asked(
             text=event.get("text", ""),
@@ -50,5 +54,5 @@ def register(app: App, service: Service) -> None:
         except Exception:
             logger.exception("answering a message in a listening channel failed")
             return  # unasked: stay quiet rather than apologise in a channel
-        if reply is not None and service.first_reply(channel, ts):
+        if reply is not None:
             post_in_thread(client, channel, thread_ts, reply)

@@ -8,10 +8,9 @@ from typing import Any
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.message import Message, message
-from bot.slack.replies import ephemeral
+from bot.slack.replies import api_failed, ephemeral
 from bot.slack.service import Service
 
 logger = logging.getLogger(__name__)
@@ -25,8 +24,8 @@ def publish_home(service: Service, client: WebClient, user_id: str) -> None:
         return
     try:
         client.views_publish(user_id=user_id, view=view)
-    except SlackApiError as error:
-        logger.error("views.publish failed: %s", error.response.get("error"))
+    except Exception as error:
+        api_failed("views.publish", error)
 
 
 def after_review(
