@@ -33,6 +33,7 @@ API_TIMEOUT = 15
 RATE_LIMIT_RETRIES = 3
 """429 responses retried (after Retry-After) before giving up."""
 
+
 def web_client(settings: Settings) -> WebClient:
     """The Web API client: ``SLACK_API_URL``, and retries on rate limits and dropped connections."""
     return WebClient(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import BoltContext, Respond
@@ -119,3 +119,14 @@ def respond_to(respond: Respond, **message: Any) -> None:
             status,
             extra={"method": "response_url", "error": f"http_{status}"},
         )
+
+
+def kindly(
+    log: logging.Logger, what: str, work: Callable[[], Message], sorry: Callable[[], Message]
+) -> Message:
+    """The handler's work; on failure the traceback goes to ``log``, the person gets ``sorry``."""
+    try:
+        return work()
+    except Exception:
+        log.exception("%s failed", what)
+        return sorry()

@@ -123,9 +123,7 @@ class Service:
         # threads claiming at once some wait out the busy timeout, and the store then counts
         # the database as down. Claims from this process take turns here instead.
         sqlite = settings.effective_database_url.startswith("sqlite")
-        self._claims: AbstractContextManager[object] = (
-            threading.Lock() if sqlite else nullcontext()
-        )
+        self._claims: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
         self._spool_lock = threading.Lock()
         self._spool_count: tuple[int | None, float] = (None, float("-inf"))
 

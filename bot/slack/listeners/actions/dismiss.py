@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.slack.blocks.message import DISMISS, action_pattern
 from bot.slack.listeners.views.home import after_review
+from bot.slack.replies import kindly
 from bot.slack.service import Service
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,10 @@ def register(app: App, service: Service) -> None:
     ) -> None:
         ack()
         user = body["user"]["id"]
-        try:
-            reply = service.dismiss(action.get("value"), user)
-        except Exception:
-            logger.exception("dismissing questions failed")
-            reply = service.sorry()
+        reply = kindly(
+            logger,
+            "dismissing questions",
+            lambda: service.dismiss(action.get("value"), user),
+            service.sorry,
+        )
         after_review(service, client, body, respond, reply)

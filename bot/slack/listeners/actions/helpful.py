@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.slack.blocks.message import HELPFUL, action_pattern
-from bot.slack.replies import ephemeral
+from bot.slack.replies import ephemeral, kindly
 from bot.slack.service import Service
 
 logger = logging.getLogger(__name__)
@@ -18,9 +18,10 @@ def register(app: App, service: Service) -> None:
     @app.action(action_pattern(HELPFUL))
     def helpful(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
-        try:
-            reply = service.helpful(action.get("value"), body["user"]["id"])
-        except Exception:
-            logger.exception("recording helpful feedback failed")
-            reply = service.sorry()
+        reply = kindly(
+            logger,
+            "recording helpful feedback",
+            lambda: service.helpful(action.get("value"), body["user"]["id"]),
+            service.sorry,
+        )
         ephemeral(respond, reply)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.slack.blocks.message import WRONG_ROLE, action_pattern
-from bot.slack.replies import ephemeral
+from bot.slack.replies import ephemeral, kindly
 from bot.slack.service import Service
 
 logger = logging.getLogger(__name__)
@@ -20,9 +20,10 @@ def register(app: App, service: Service) -> None:
         ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond
     ) -> None:
         ack()
-        try:
-            reply = service.wrong_role(action.get("value"), body["user"]["id"])
-        except Exception:
-            logger.exception("recording wrong-role feedback failed")
-            reply = service.sorry()
+        reply = kindly(
+            logger,
+            "recording wrong-role feedback",
+            lambda: service.wrong_role(action.get("value"), body["user"]["id"]),
+            service.sorry,
+        )
         ephemeral(respond, reply)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.replies import from_person, post_in_thread, thread_of, without_mention
+from bot.slack.replies import from_person, kindly, post_in_thread, thread_of, without_mention
 from bot.slack.service import Asked, Service
 from bot.store.interface import Source
 
@@ -38,9 +38,7 @@ def register(app: App, service: Service) -> None:
             thread_ts=thread_ts,
             event_id=body.get("event_id"),
         )
-        try:
-            reply = service.reply_to(asked)
-        except Exception:
-            logger.exception("answering a direct message failed")
-            reply = service.sorry()
+        reply = kindly(
+            logger, "answering a direct message", lambda: service.reply_to(asked), service.sorry
+        )
         post_in_thread(client, channel, thread_ts, reply)
