@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -98,6 +99,7 @@ class SqlStore:
     ) -> None:
         self.engine = engine
         self.spool = Spool(Path(data_dir))
+        self._claims_dir = Path(data_dir) / "claims"
         self._hash_key = hash_key.encode() if hash_key else None
         self.retry_interval = retry_interval
         self.replay_interval = replay_interval
@@ -109,6 +111,7 @@ class SqlStore:
         self._down = False
         self._last_replay = float("-inf")
         self._last_prune = float("-inf")
+        self._last_local_prune = float("-inf")
         self._recent_events: OrderedDict[str, None] = OrderedDict()
         self._listen_cache: dict[str, tuple[bool, float]] = {}
         self._count_upsert: Any = None
@@ -163,7 +166,7 @@ class SqlStore:
             while len(self._recent_events) > EVENT_MEMORY:
                 self._recent_events.popitem(last=False)
         if not self._available():
-            return True  # better to answer twice than never
+            return self._claim_locally(event_id)
         now = _now()
         # rowcount is 0 when the id was already there (kept for INSERT only on request)
         statement = (
@@ -185,9 +188,37 @@ class SqlStore:
                     )
         except Exception as error:
             self._mark_down(error)
-            return True
+            return self._claim_locally(event_id)
         self._mark_up()
         return bool(claimed)
+
+    def _claim_locally(self, event_id: str) -> bool:
+        """While the database is down: an exclusive file per event in the data folder, which
+        every worker on this machine sees. If even that fails, answer (twice beats never)."""
+        name = hashlib.sha256(event_id.encode()).hexdigest()[:40]
+        try:
+            self._claims_dir.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self._claims_dir / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        except OSError:
+            logger.warning("could not claim an event locally; answering it anyway")
+            return True
+        self._prune_local_claims()
+        return True
+
+    def _prune_local_claims(self) -> None:
+        cutoff = time.time() - EVENT_RETENTION.total_seconds()
+        with self._state_lock:
+            if time.monotonic() - self._last_local_prune < PRUNE_EVERY:
+                return
+            self._last_local_prune = time.monotonic()
+        for path in self._claims_dir.iterdir():
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                continue
 
     # ================================================================== channel settings
     def set_listen(self, channel_id: str, on: bool) -> None:

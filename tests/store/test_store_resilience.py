@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from storekit import TcpProxy, record, stored_texts
+from storekit import StoreFactory, TcpProxy, record, stored_texts
 
 from bot.errors import StoreError
 from bot.store import SqlStore, open_store_url
@@ -268,3 +268,14 @@ def test_spool_lines_are_json_and_private(store: SqlStore) -> None:
     line = store.spool.path.read_text().strip()
     assert json.loads(line)["row"]["text"] == "what a question"
     assert oct(store.spool.path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_events_are_claimed_once_while_the_database_is_down(make_store: StoreFactory) -> None:
+    """Slack's retries reach other workers; with the database down they still get one reply."""
+    first, second = make_store(), make_store()  # two workers sharing one data folder
+    for store in (first, second):
+        store._mark_down(RuntimeError("test"))
+    assert first.claim_event("Ev-outage") is True
+    assert second.claim_event("Ev-outage") is False
+    assert first.claim_event("Ev-outage") is False
+    assert second.claim_event("Ev-other") is True
