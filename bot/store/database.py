@@ -74,6 +74,9 @@ EVENT_MEMORY = 10_000
 EVENT_RETENTION = timedelta(days=1)
 """Processed event ids older than this are pruned (Slack retries within minutes)."""
 PRUNE_EVERY = 3600.0
+LOCAL_CLAIM_RETENTION = 900.0
+"""Seconds an event's claim file is kept: Slack retries within about five minutes."""
+LOCAL_PRUNE_EVERY = 60.0
 REPLAY_BATCH = 500
 """Spooled records written per transaction on replay (short transactions keep SQLite fluid)."""
 OUTCOMES = ("answered", "close_call", "clarify", "unanswered")
@@ -165,8 +168,10 @@ class SqlStore:
             self._recent_events[event_id] = None
             while len(self._recent_events) > EVENT_MEMORY:
                 self._recent_events.popitem(last=False)
+        if not self._claim_locally(event_id):
+            return False  # another worker on this machine has it
         if not self._available():
-            return self._claim_locally(event_id)
+            return True
         now = _now()
         # rowcount is 0 when the id was already there (kept for INSERT only on request)
         statement = (
@@ -188,13 +193,15 @@ class SqlStore:
                     )
         except Exception as error:
             self._mark_down(error)
-            return self._claim_locally(event_id)
+            return True  # claimed on this machine; better to answer twice than never
         self._mark_up()
         return bool(claimed)
 
     def _claim_locally(self, event_id: str) -> bool:
-        """While the database is down: an exclusive file per event in the data folder, which
-        every worker on this machine sees. If even that fails, answer (twice beats never)."""
+        """An exclusive file per event in the data folder, seen by every worker on this machine,
+        kept as long as Slack retries. It holds while the database is down, and across its
+        return; the database claim then covers other machines. If the file cannot be made,
+        the database decides alone."""
         name = hashlib.sha256(event_id.encode()).hexdigest()[:40]
         try:
             self._claims_dir.mkdir(parents=True, exist_ok=True)
@@ -208,9 +215,9 @@ class SqlStore:
         return True
 
     def _prune_local_claims(self) -> None:
-        cutoff = time.time() - EVENT_RETENTION.total_seconds()
+        cutoff = time.time() - LOCAL_CLAIM_RETENTION
         with self._state_lock:
-            if time.monotonic() - self._last_local_prune < PRUNE_EVERY:
+            if time.monotonic() - self._last_local_prune < LOCAL_PRUNE_EVERY:
                 return
             self._last_local_prune = time.monotonic()
         for path in self._claims_dir.iterdir():

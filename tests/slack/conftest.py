@@ -9,30 +9,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import make_server
 
 import pytest
 from slack_fakes import FakeSlack
-from slack_signed import SECRET, SlackClientSide, http
+from slack_signed import SlackClientSide
+from slackkit import AppFactory, QuietHandler, Running, ThreadingWSGIServer, make_settings
 
-from bot.config import Settings
-from bot.slack.runtime import Bot, build_bot
+from bot.slack.runtime import build_bot
 from bot.slack.wsgi import WsgiApp
-
-CURATOR = "U0CURATOR"
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
 
 @pytest.fixture
@@ -40,42 +27,6 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
     yield fake
     fake.stop()
-
-
-def make_settings(tmp_path: Path, fake: FakeSlack, knowledge: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "slack_bot_token": "xoxb-test-token",
-        "slack_signing_secret": SECRET,
-        "slack_app_token": "xapp-test-token",
-        "slack_api_url": fake.url,
-        "database_url": f"sqlite:///{tmp_path / 'rolebot.db'}",
-        "data_dir": tmp_path / "data",
-        "knowledge_dir": knowledge,
-        "curators": frozenset({CURATOR}),
-        "reload_interval": 0.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-@dataclass
-class Running:
-    """The app on ``base_url``, Slack on ``fake``."""
-
-    bot: Bot
-    fake: FakeSlack
-    base_url: str
-    slack: SlackClientSide
-    knowledge_dir: Path
-
-    def respond_url(self, name: str = "r1") -> str:
-        return self.fake.response_url(name)
-
-    def get(self, path: str) -> Any:
-        return http(self.base_url + path)
-
-
-AppFactory = Callable[..., Running]
 
 
 @pytest.fixture
@@ -92,8 +43,8 @@ def app_factory(
             "127.0.0.1",
             0,
             WsgiApp(bot),
-            server_class=_ThreadingWSGIServer,
-            handler_class=_QuietHandler,
+            server_class=ThreadingWSGIServer,
+            handler_class=QuietHandler,
         )
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
 

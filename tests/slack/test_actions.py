@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Running
 from slack_fakes import Call
 from slack_signed import mention
+from slackkit import Running
 
 from bot.store import SqlStore
 from bot.store.interface import LoggedQuestion

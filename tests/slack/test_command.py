@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import CURATOR, AppFactory, Running
 from slack_fakes import Call
+from slackkit import CURATOR, AppFactory, Running
 
 from bot.store.interface import QuestionRecord, Source
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Running
 from slack_fakes import BOT_ID, BOT_USER_ID
 from slack_signed import mention, message
+from slackkit import Running
 
 from bot.store import SqlStore
 

@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Running
 from slack_signed import event_body, http, mention, sign
+from slackkit import Running
 
 ANSWERED = "who owns the product roadmap?"
 

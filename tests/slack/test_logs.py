@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import AppFactory, Running
 from slack_signed import SECRET, mention
+from slackkit import AppFactory, Running
 
 from bot.config import Settings
 from bot.slack.logs import PAYLOAD_LOGGERS, JsonFormatter, Redactor, configure_logging

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Running
 from slack_signed import mention, message
+from slackkit import Running
 
 from bot.config import Settings
 from bot.slack.wsgi import EVENTS_PATH

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Running
 from prometheus_client.parser import text_string_to_metric_families
 from slack_fakes import FakeSlack
 from slack_signed import SECRET, SlackClientSide, http, mention
+from slackkit import Running
 
 ANSWERED = "who owns the product roadmap?"
 UNANSWERED = "who waters the office plants on the third floor?"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from conftest import CURATOR, Running
 from slack_fakes import Call
 from slack_signed import mention
+from slackkit import CURATOR, Running
 
 from bot.store import SqlStore
 from bot.store.interface import QuestionRecord, Source

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 from slack_bolt.request import BoltRequest
 from slack_fakes import FakeSlack
 from slack_signed import event_body, mention
+from slackkit import make_settings
 
 from bot.config import Settings
 from bot.core.engine import Engine

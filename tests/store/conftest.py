@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from storekit import schema_url
 
 from bot.store import SqlStore, open_store_url, safe_url
 
@@ -41,13 +41,6 @@ def postgres_server() -> str:
     finally:
         engine.dispose()
     return POSTGRES_URL
-
-
-def schema_url(base: str, schema: str, **changes: Any) -> str:
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    if changes:
-        url = url.set(**changes)
-    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from bot.core.normalize import normalize
 from bot.store import QuestionRecord, Source, SqlStore
@@ -114,3 +115,10 @@ class TcpProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+def schema_url(base: str, schema: str, **changes: Any) -> str:
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    if changes:
+        url = url.set(**changes)
+    return url.render_as_string(hide_password=False)

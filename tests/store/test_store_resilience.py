@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from storekit import StoreFactory, TcpProxy, record, stored_texts
+from storekit import StoreFactory, TcpProxy, record, schema_url, stored_texts
 
 from bot.errors import StoreError
 from bot.store import SqlStore, open_store_url
@@ -112,7 +112,6 @@ def test_sqlite_many_threads_and_processes_at_once(sqlite_url: str, data_dir: Pa
 def test_postgres_down_mid_run_loses_nothing(
     postgres_server: str, pg_schema: str, data_dir: Path
 ) -> None:
-    from conftest import schema_url
 
     server = make_url(postgres_server)
     proxy = TcpProxy((server.host or "127.0.0.1", server.port or 5432))
