@@ -170,6 +170,10 @@ class SqlStore:
                 self._recent_events.popitem(last=False)
         if not self._claim_locally(event_id):
             return False  # another worker on this machine has it
+        if self._sqlite and self._claims_dir.is_dir():
+            # SQLite is one file on one machine, beside the claims folder: every worker that
+            # can write the database sees the same claim files, so they are the dedupe.
+            return True
         if not self._available():
             return True
         now = _now()

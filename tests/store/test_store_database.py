@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 from storekit import StoreFactory, record
 
 from bot.config import Settings
 from bot.core.normalize import normalize
-from bot.store import QuestionRecord, Source, SqlStore, open_store
+from bot.store import QuestionRecord, Source, SqlStore, open_store, open_store_url
 from bot.store.models import Feedback, UnansweredQuestion
 
 
@@ -132,9 +135,12 @@ def test_claim_event_once_across_processes(make_store: StoreFactory) -> None:
     assert second.claim_event("Ev-B") is True
 
 
-def test_processed_events_are_pruned(store: SqlStore) -> None:
+@pytest.mark.postgres
+def test_processed_events_are_pruned(pg_url: str, data_dir: Path) -> None:
+    """PostgreSQL keeps the event claims (workers may be on several machines)."""
     from bot.store.models import ProcessedEvent
 
+    store = open_store_url(pg_url, data_dir, migrate=True)
     store.claim_event("Ev-old")
     with store.engine.begin() as conn:
         conn.execute(
@@ -144,6 +150,18 @@ def test_processed_events_are_pruned(store: SqlStore) -> None:
     store.claim_event("Ev-new")
     with store.engine.connect() as conn:
         assert list(conn.execute(select(ProcessedEvent.event_id)).scalars()) == ["Ev-new"]
+
+
+def test_old_claim_files_are_pruned(store: SqlStore) -> None:
+    store.claim_event("Ev-old")
+    [old] = list(store._claims_dir.iterdir())
+    long_ago = time.time() - 3600
+    os.utime(old, (long_ago, long_ago))
+    store._last_local_prune = float("-inf")
+    store.claim_event("Ev-new")
+    assert len(list(store._claims_dir.iterdir())) == 1
+    assert not old.exists()
+    assert store.claim_event("Ev-new") is False
 
 
 def test_user_ids_hashed_with_the_key(make_store: StoreFactory) -> None:
