@@ -55,7 +55,6 @@ class MatchIndex:
         self.analyzer = Analyzer(knowledge)
         self.entry_ids: list[str] = [e.id for e in knowledge.entries]
         self.entry_roles: list[str] = [e.owner for e in knowledge.entries]
-        self.entry_kinds: list[str] = [e.distinction for e in knowledge.entries]
 
         phrasings: list[Phrasing] = []
         surface: dict[str, str] = {}
@@ -175,18 +174,11 @@ class MatchIndex:
             self._corrections[word] = token
         return token
 
-    def role_evidence(
-        self, tokens: list[str], query_weight: float, cap: float | None = None
-    ) -> FloatArray:
-        """Per role: the share of the question's weight that leans to it.
-
-        With ``cap``, no word weighs more than that: a rare word (often an example noun in one
-        phrasing) should not outvote the common words that say whose question it is.
-        """
+    def role_evidence(self, tokens: list[str], query_weight: float) -> FloatArray:
+        """Per role: the share of the question's weight that leans to it."""
         evidence = np.zeros(len(self.role_ids), dtype=np.float32)
         for token in tokens:
-            weight = self.idf[token] if cap is None else min(self.idf[token], cap)
-            evidence += weight * self.role_lean[token]
+            evidence += self.idf[token] * self.role_lean[token]
         return evidence / np.float32(max(query_weight, 1e-6))
 
     def off_topic(self, query: Query) -> int | None:

@@ -1,13 +1,19 @@
 """Deciding who owns a question: answered, close call, clarify, or unanswered.
 
-A wrong role is worse than no answer, so the matcher answers only when one entry explains the
-question well and no entry of another role comes close. The score of a phrasing combines:
+A wrong role is worse than no answer, so the matcher answers only when one role is clearly
+ahead and the question is well explained. A candidate entry's score combines (see
+:class:`Tuning`):
 
-* lexical coverage: how much of the phrasing's weighted topic words the question has, and how
-  much of the question's topic words the phrasing explains (unknown words count against it);
+* lexical coverage: how much of the question the entry's vocabulary explains, and how
+  completely the question contains its best phrasing (unknown words count against it);
 * fuzzy similarity (rapidfuzz) between the two word lists, which rewards near-identical wording;
-* question-kind evidence: a *why* question leans to entries whose distinction is why/what,
-  a *how*/*when* question to how/when entries. A small nudge, never an override.
+* role evidence: every word's leaning to each role, learned from the FAQ itself. Question-kind
+  cues (*why*/whether, *decide*, *how*, *when*) are words here too, so they weigh as evidence,
+  never as an override;
+* domain coverage, and a penalty for words of the off-topic lexicon.
+
+A role's score is its best entry's plus a share of its second best; the best role must reach
+the answer threshold and lead every other role by the close-call margin.
 """
 
 from __future__ import annotations
@@ -35,26 +41,32 @@ MAX_CANDIDATES = 5
 
 @dataclass(frozen=True)
 class Tuning:
-    """How the score is composed. Fixed in code; thresholds are configuration."""
+    """How a candidate's score (0-100) is composed. Fixed in code, chosen on the tuning set;
+    the answer threshold and close-call margin are configuration."""
 
     entry_share: float = 0.1
+    """How much of the question the entry's whole vocabulary explains."""
     phrasing_share: float = 0.25
+    """How completely the question contains the best phrasing."""
     fuzzy_share: float = 0.15
+    """rapidfuzz similarity of the two word lists."""
     role_share: float = 0.65
+    """Role evidence: the question's words' learned leaning to the entry's role."""
     coverage_share: float = 0.1
+    """How much of the question the knowledge base's vocabulary covers at all."""
     second_entry_share: float = 0.2
     """A role's score adds this share of its second-best entry: evidence spread over several
     entries of one role makes that role likelier; scattered evidence does not."""
-    """Weight of the share of the question the knowledge base's vocabulary covers at all."""
     off_topic_penalty: float = 25.0
-    kind_bonus: float = 0.0
-    domain_unknown_factor: float = 0.3
+    """Points off when the question uses a word of the curated off-topic lexicon."""
     unknown_factor: float = 0.8
+    """Weight of an unknown ordinary English word, relative to a typical known word."""
     name_unknown_factor: float = 0.2
+    """Weight of an unknown name or jargon ("okta", "aurora"): usually the thing asked about."""
+    domain_unknown_factor: float = 0.3
+    """Weight of an unknown word that the role definitions use."""
     role_prior: float = 2.0
     """Smoothing of each word's role leaning: a word few entries use leans only weakly."""
-    cap_role_weight: bool = False
-    """Cap a word's weight in role evidence at the median word weight."""
 
 
 @dataclass(frozen=True)
@@ -199,8 +211,7 @@ class Matcher:
         matched, norms = index.scores(known)
         phrasing_cover = matched / norms
         phrasing_query = matched / np.float32(query_weight)
-        cap = index.unknown_weight if tuning.cap_role_weight else None
-        role_evidence = index.role_evidence(known, query_weight, cap)
+        role_evidence = index.role_evidence(known, query_weight)
         role_number = {role: n for n, role in enumerate(index.role_ids)}
         penalty = tuning.off_topic_penalty if index.off_topic(query) is not None else 0.0
         coverage = sum(index.idf[t] for t in known) / query_weight
@@ -212,7 +223,6 @@ class Matcher:
             else (np.arange(len(lexical)))
         )
         query_string = " ".join(t for _, t in resolved if t is not None)
-        kind = _question_kind(query)
         best_per_entry: dict[int, tuple[float, int]] = {}
         for pid in top.tolist():
             if float(lexical[pid]) <= 0.0:
@@ -228,10 +238,6 @@ class Matcher:
                 + tuning.coverage_share * coverage
             )
             score = 100 * blend - penalty
-            if kind is not None:
-                agrees = _agrees(kind, index.entry_kinds[entry])
-                if agrees is not None:
-                    score += tuning.kind_bonus if agrees else -tuning.kind_bonus
             score = max(0.0, min(100.0, score))
             if entry not in best_per_entry or score > best_per_entry[entry][0]:
                 best_per_entry[entry] = (score, pid)
@@ -260,25 +266,6 @@ class Matcher:
 
 def _canonical_in(word: str, tokens: frozenset[str]) -> bool:
     return canonical(word) in tokens
-
-
-def _question_kind(query: Query) -> str | None:
-    kinds = query.kinds
-    if "why" in kinds or ("decide" in kinds and not kinds & {"how", "when"}):
-        return "why"
-    if "when" in kinds:
-        return "when"
-    if "how" in kinds:
-        return "how"
-    return None
-
-
-def _agrees(question_kind: str, entry_kind: str) -> bool | None:
-    if question_kind == "why":
-        return entry_kind in ("why", "what")
-    if question_kind in ("how", "when"):
-        return entry_kind in ("how", "when")
-    return None
 
 
 __all__ = ["Candidate", "MatchResult", "Matcher", "Outcome", "Tuning"]
