@@ -80,6 +80,9 @@ MAX_SHOWN = 80
 """Characters of a value quoted in a problem message."""
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _EMOJI = re.compile(r"^:[a-z0-9_+-]+:$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _YAML_TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = frozenset(
     _YAML_TAG + kind for kind in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
@@ -824,32 +827,28 @@ class _Builder:
             channel = contact.get("channel")
             users = contact.get("users", [])
             ok = True
-            if group is not None and not (
-                isinstance(group, str) and re.match(r"^S[A-Z0-9]{2,}$", group)
+            for key, value, pattern, what, fix in (
+                ("usergroup", group, _GROUP_ID, "user group", "use the group's id, like S0614TZR7"),
+                (
+                    "channel",
+                    channel,
+                    _CHANNEL_ID,
+                    "channel",
+                    "use the channel's id, like C024BE91L",
+                ),
             ):
-                self.problem(
-                    ctx,
-                    (*path, "usergroup"),
-                    f"'{_shown(group)}' is not a user group id",
-                    entry=role_id,
-                    field="contacts.usergroup",
-                    fix="use the group's id, like S0614TZR7",
-                )
-                ok = False
-            if channel is not None and not (
-                isinstance(channel, str) and re.match(r"^[CG][A-Z0-9]{2,}$", channel)
-            ):
-                self.problem(
-                    ctx,
-                    (*path, "channel"),
-                    f"'{_shown(channel)}' is not a channel id",
-                    entry=role_id,
-                    field="contacts.channel",
-                    fix="use the channel's id, like C024BE91L",
-                )
-                ok = False
+                if value is not None and not (isinstance(value, str) and pattern.match(value)):
+                    self.problem(
+                        ctx,
+                        (*path, key),
+                        f"'{_shown(value)}' is not a {what} id",
+                        entry=role_id,
+                        field=f"contacts.{key}",
+                        fix=fix,
+                    )
+                    ok = False
             if not isinstance(users, list) or not all(
-                isinstance(u, str) and re.match(r"^[UW][A-Z0-9]{2,}$", u) for u in users
+                isinstance(u, str) and _USER_ID.match(u) for u in users
             ):
                 self.problem(
                     ctx,

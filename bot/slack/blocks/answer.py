@@ -101,17 +101,9 @@ def _answered(
         section(f"{role.emoji} *{escape(role.name)}* owns this.\n{distinction}"),
         section(escape(entry.answer)),
     ]
-    contacts = _contacts_line(role)
-    if contacts:
-        blocks.append(section(contacts))
     # A phrasing may be a question someone typed, promoted as it was: made inert like an echo.
-    lines = [f"Matched FAQ: “{escape(defang(clip(matched, 300)))}”"]
-    if asked:
-        lines.append(asked)
-    if note:
-        lines.append(note)
-    blocks.append(context(*lines))
-    blocks.append(_feedback_buttons(role, entry.id, question))
+    first = f"Matched FAQ: “{escape(defang(clip(matched, 300)))}”"
+    blocks += _tail(role, entry.id, question, first, asked, note)
     text = f"{escape(role.name)}: {distinction} {escape(entry.answer)}"
     return message(text, blocks)
 
@@ -125,17 +117,27 @@ def _definition(
             f"{escape(role.definition)}"
         )
     ]
+    first = f"More: `{command} {escape(role.short_name.lower())}`"
+    blocks += _tail(role, None, question, first, asked, note)
+    return message(f"{escape(role.name)}: {escape(role.definition)}", blocks)
+
+
+def _tail(
+    role: Role,
+    entry_id: str | None,
+    question: str,
+    first: str,
+    asked: str | None,
+    note: str | None,
+) -> list[Block]:
+    """What every role answer ends with: the role's contacts, a context line, the buttons."""
+    blocks: list[Block] = []
     contacts = _contacts_line(role)
     if contacts:
         blocks.append(section(contacts))
-    lines = [f"More: `{command} {escape(role.short_name.lower())}`"]
-    if asked:
-        lines.append(asked)
-    if note:
-        lines.append(note)
-    blocks.append(context(*lines))
-    blocks.append(_feedback_buttons(role, None, question))
-    return message(f"{escape(role.name)}: {escape(role.definition)}", blocks)
+    blocks.append(context(*(line for line in (first, asked, note) if line)))
+    blocks.append(_feedback_buttons(role, entry_id, question))
+    return blocks
 
 
 def _role_line(role: Role) -> str:
