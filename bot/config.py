@@ -76,6 +76,10 @@ class Settings:
     """``rolebot serve``: the port (``ROLEBOT_PORT``, else ``PORT`` as hosting platforms set it)."""
     workers: int = 2
     """``rolebot serve``: worker processes, each with its own engine and database connections."""
+    holders_editors: Literal["anyone", "curators"] = "anyone"
+    """Who may change a channel's role holders (``/role set``, ``/role unset``)."""
+    holders_notify: bool = True
+    """Answers mention role holders (notifying them), or name them without a notification."""
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -144,6 +148,12 @@ class Settings:
                 "(a long random secret: python -c 'import secrets; print(secrets.token_hex(32))')"
             )
         knowledge = get("ROLEBOT_KNOWLEDGE_DIR")
+        editors = (get("ROLEBOT_HOLDERS_EDITORS") or "anyone").lower()
+        if editors not in ("anyone", "curators"):
+            raise ConfigError(
+                f"ROLEBOT_HOLDERS_EDITORS: must be 'anyone' or 'curators', got '{editors}'"
+            )
+        notify = get("ROLEBOT_HOLDERS_NOTIFY")
         return cls(
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -165,6 +175,8 @@ class Settings:
             host=get("ROLEBOT_HOST") or "0.0.0.0",
             port=_integer(get, "ROLEBOT_PORT", _integer(get, "PORT", 3000, 1, 65535), 1, 65535),
             workers=_integer(get, "ROLEBOT_WORKERS", 2, 1, 64),
+            holders_editors=editors,  # type: ignore[arg-type]
+            holders_notify=notify is None or _flag(get, "ROLEBOT_HOLDERS_NOTIFY"),
         )
 
     # ------------------------------------------------------------------ helpers

@@ -45,7 +45,7 @@ def thread_of(event: Mapping[str, Any]) -> str:
 def post_in_thread(client: WebClient, channel: str, thread_ts: str, reply: Message) -> None:
     """Post a reply in a thread (no unfurling: answers carry no links worth previewing)."""
     try:
-        client.chat_postMessage(
+        posted = client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
             text=reply["text"],
@@ -55,6 +55,15 @@ def post_in_thread(client: WebClient, channel: str, thread_ts: str, reply: Messa
         )
     except Exception as error:
         api_failed("chat.postMessage", error, channel)
+        return
+    edit = reply.get("edit")
+    if edit is not None and posted.get("ts"):  # mentions added by an edit notify nobody
+        try:
+            client.chat_update(
+                channel=channel, ts=posted["ts"], text=edit["text"], blocks=edit["blocks"]
+            )
+        except Exception as error:
+            api_failed("chat.update", error, channel)
 
 
 def update_in_place(

@@ -40,7 +40,9 @@ from bot.slack.blocks.roles import compare_message, help_message, lookup_message
 from bot.slack.blocks.safe import clip, decode_value, escape, readable
 from bot.slack.executor import BoundedExecutor
 from bot.slack.health import DatabaseProbe
+from bot.slack.holders import HolderDesk
 from bot.slack.metrics import Metrics, get_metrics
+from bot.store.holders import holder_store
 from bot.store.interface import QuestionRecord, Source, Store
 
 logger = logging.getLogger(__name__)
@@ -126,6 +128,8 @@ class Service:
         self._claims: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
         self._spool_lock = threading.Lock()
         self._spool_count: tuple[int | None, float] = (None, float("-inf"))
+        self.holders = HolderDesk(settings, engine, holder_store(store), self.is_curator)
+        """Who holds each role per channel: ``/role set``, and the people answers name."""
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -233,8 +237,16 @@ class Service:
         answer = self.ask(asked)
         if _small_talk(answer):  # "thanks", "hello": nothing to answer, nothing for curators
             return hint
-        return answer_message(
-            answer, question=asked.text, command=self.command, echo_question=echo_question
+        return self.holders.render(
+            lambda people: answer_message(
+                answer,
+                question=asked.text,
+                command=self.command,
+                echo_question=echo_question,
+                people=people,
+            ),
+            asked.channel_id,
+            "ephemeral" if asked.source == Source.COMMAND else "post",
         )
 
     def listen_reply(self, asked: Asked) -> Message | None:
@@ -245,7 +257,13 @@ class Service:
         answer = self.ask(asked)
         if answer.outcome not in ("answered", "close_call"):
             return None
-        return answer_message(answer, question=asked.text, command=self.command)
+        return self.holders.render(
+            lambda people: answer_message(
+                answer, question=asked.text, command=self.command, people=people
+            ),
+            asked.channel_id,
+            "post",
+        )
 
     def _record(self, asked: Asked, answer: Answer) -> QuestionRecord:
         best = answer.result.best
@@ -264,7 +282,7 @@ class Service:
         )
 
     # ------------------------------------------------------------------ buttons
-    def choose_role(self, value: str | None) -> Message:
+    def choose_role(self, value: str | None, channel_id: str | None = None) -> Message:
         """ "I meant the …" in a close call or a clarify question: that role's answer."""
         data = decode_value(value)
         question, role = data.get("q", ""), self.knowledge.roles.get(data.get("r", ""))
@@ -280,9 +298,15 @@ class Service:
         chosen = self._answer_for(answer, role, candidate)
         self.later(self.store.count_answer, chosen.result.entry_id, "chosen")
         note = f"Chosen: the {escape(role.name)}."
-        return answer_message(chosen, question=question, command=self.command, note=note)
+        return self.holders.render(  # shown by an edit, which notifies nobody
+            lambda people: answer_message(
+                chosen, question=question, command=self.command, note=note, people=people
+            ),
+            channel_id,
+            "ephemeral",
+        )
 
-    def nearest(self, value: str | None) -> Message:
+    def nearest(self, value: str | None, channel_id: str | None = None) -> Message:
         """One of the nearest entries offered with an unanswered question."""
         data = decode_value(value)
         question = data.get("q", "")
@@ -298,7 +322,13 @@ class Service:
         chosen = self._answer_for(answer, role, candidate)
         self.later(self.store.count_answer, entry.id, "nearest")
         note = "Chosen from the closest questions."
-        return answer_message(chosen, question=question, command=self.command, note=note)
+        return self.holders.render(  # shown by an edit, which notifies nobody
+            lambda people: answer_message(
+                chosen, question=question, command=self.command, note=note, people=people
+            ),
+            channel_id,
+            "ephemeral",
+        )
 
     def _answer_for(self, answer: Answer, role: Role, candidate: Candidate | None) -> Answer:
         """``answer`` re-told as answered by ``role`` (from ``candidate``'s entry, if any)."""
@@ -397,6 +427,8 @@ class Service:
             return Reply(self.review(user_id), shareable=False)
         if first == "listen":
             return Reply(self.listen(rest, channel_id), shareable=False)
+        if first in ("set", "unset", "holders") and not text.endswith("?"):
+            return Reply(self.holders.command(first, rest, user_id, channel_id), shareable=False)
         if first == "compare":
             return Reply(self._compare(rest))
         if first == "ask":
@@ -423,8 +455,16 @@ class Service:
             return notice(f"Ask a question after it, e.g. `{self.command} who owns the roadmap?`")
         if not record:
             answer = self.ask(asked, record=False)
-            return answer_message(
-                answer, question=question, command=self.command, echo_question=True
+            return self.holders.render(
+                lambda people: answer_message(
+                    answer,
+                    question=question,
+                    command=self.command,
+                    echo_question=True,
+                    people=people,
+                ),
+                channel_id,
+                "share",
             )
         return self.reply_to(asked, echo_question=True)
 

@@ -123,3 +123,41 @@ class ChannelSetting(Base):
     channel_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     listen: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RoleHolder(Base):
+    """Who holds a role in a channel (``/role set``): one row per person or group, in order.
+
+    Holder ids are workspace data (who the Product Manager of a team is), not data about the
+    person asking: they are stored as given, even with ``ROLEBOT_HASH_USER_IDS`` on.
+    """
+
+    __tablename__ = "role_holders"
+
+    channel_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    role_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """A Slack user id (``U…``/``W…``) or user group id (``S…``)."""
+    label: Mapped[str | None] = mapped_column(String(80))
+    """The name Slack sent with the mention (``<@U…|bob>``), when it did."""
+    position: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    """Who set them: a user id (hashed when hashing is on), or ``cli:NAME``."""
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RoleHolderChange(Base):
+    """Every change of a channel's holders, kept: who, when, before and after (append-only)."""
+
+    __tablename__ = "role_holder_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    role_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[str] = mapped_column(Text)
+    """The holder ids before, space-separated (empty: none)."""
+    after: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    """``slack``, ``cli`` or ``import``."""

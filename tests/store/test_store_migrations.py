@@ -31,6 +31,8 @@ TABLES = {
     "answer_counts",
     "processed_events",
     "channel_settings",
+    "role_holders",
+    "role_holder_changes",
 }
 
 

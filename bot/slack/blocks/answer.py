@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.core.answers import Answer
 from bot.core.knowledge import Entry, Knowledge, Role
+from bot.slack.blocks.holders import People, people_line, role_people
 from bot.slack.blocks.message import (
     CHOOSE_ROLE,
     HELPFUL,
@@ -22,7 +23,6 @@ from bot.slack.blocks.safe import (
     actions,
     button,
     clip,
-    contact_mentions,
     context,
     defang,
     echo,
@@ -47,21 +47,23 @@ def answer_message(
     command: str = "/role",
     echo_question: bool = False,
     note: str | None = None,
+    people: People | None = None,
 ) -> Message:
     """The reply to a question, whatever the outcome.
 
     ``question`` is the text as Slack sent it; ``note`` is a safe mrkdwn line shown under the
-    answer (e.g. who chose a role in a close call).
+    answer (e.g. who chose a role in a close call); ``people`` are the channel's role holders
+    (without them, or for a role nobody holds here, the workspace contacts are named).
     """
     asked = f"You asked: “{echo(question, 300)}”" if echo_question else None
     if answer.outcome == "answered" and answer.role is not None:
         if answer.entry is not None:
-            return _answered(answer, answer.role, answer.entry, question, asked, note)
-        return _definition(answer.role, question, command, asked, note)
+            return _answered(answer, answer.role, answer.entry, question, asked, note, people)
+        return _definition(answer.role, question, command, asked, note, people)
     if answer.outcome == "close_call" and answer.roles:
-        return _close_call(answer.roles, question, asked)
+        return _close_call(answer.roles, question, asked, people)
     if answer.outcome == "clarify" and answer.roles:
-        return _clarify(answer.roles, question, asked)
+        return _clarify(answer.roles, question, asked, people)
     return _unanswered(answer.nearest, question, command)
 
 
@@ -79,14 +81,6 @@ def _feedback_buttons(role: Role, entry_id: str | None, question: str) -> Block:
     )
 
 
-def _contacts_line(role: Role) -> str | None:
-    contacts = role.contacts
-    if not contacts:
-        return None
-    mentions = contact_mentions(contacts.usergroup, contacts.users, contacts.channel)
-    return f"Ask {mentions}." if mentions else None
-
-
 def _answered(
     answer: Answer,
     role: Role,
@@ -94,6 +88,7 @@ def _answered(
     question: str,
     asked: str | None,
     note: str | None,
+    people: People | None = None,
 ) -> Message:
     distinction = escape(answer.distinction)
     matched = answer.result.best.phrasing if answer.result.best is not None else entry.questions[0]
@@ -103,13 +98,18 @@ def _answered(
     ]
     # A phrasing may be a question someone typed, promoted as it was: made inert like an echo.
     first = f"Matched FAQ: “{escape(defang(clip(matched, 300)))}”"
-    blocks += _tail(role, entry.id, question, first, asked, note)
+    blocks += _tail(role, entry.id, question, first, asked, note, people)
     text = f"{escape(role.name)}: {distinction} {escape(entry.answer)}"
     return message(text, blocks)
 
 
 def _definition(
-    role: Role, question: str, command: str, asked: str | None, note: str | None
+    role: Role,
+    question: str,
+    command: str,
+    asked: str | None,
+    note: str | None,
+    people: People | None = None,
 ) -> Message:
     blocks: list[Block] = [
         section(
@@ -118,7 +118,7 @@ def _definition(
         )
     ]
     first = f"More: `{command} {escape(role.short_name.lower())}`"
-    blocks += _tail(role, None, question, first, asked, note)
+    blocks += _tail(role, None, question, first, asked, note, people)
     return message(f"{escape(role.name)}: {escape(role.definition)}", blocks)
 
 
@@ -129,10 +129,11 @@ def _tail(
     first: str,
     asked: str | None,
     note: str | None,
+    people: People | None = None,
 ) -> list[Block]:
-    """What every role answer ends with: the role's contacts, a context line, the buttons."""
+    """What every role answer ends with: who to ask, a context line, the buttons."""
     blocks: list[Block] = []
-    contacts = _contacts_line(role)
+    contacts = people_line(role, people)
     if contacts:
         blocks.append(section(contacts))
     blocks.append(context(*(line for line in (first, asked, note) if line)))
@@ -140,8 +141,9 @@ def _tail(
     return blocks
 
 
-def _role_line(role: Role) -> str:
-    return f"{role.emoji} *{escape(role.name)}*: {escape(role.answers)}. _{escape(role.question)}_"
+def _role_line(role: Role, people: People | None = None) -> str:
+    line = f"{role.emoji} *{escape(role.name)}*: {escape(role.answers)}. _{escape(role.question)}_"
+    return line + role_people(role, people)
 
 
 def _names(roles: Sequence[Role]) -> str:
@@ -164,18 +166,24 @@ def _choice_buttons(roles: Sequence[Role], question: str, label: str) -> Block:
     )
 
 
-def _close_call(roles: Sequence[Role], question: str, asked: str | None) -> Message:
+def _close_call(
+    roles: Sequence[Role], question: str, asked: str | None, people: People | None = None
+) -> Message:
     head = f"Close call: this could be {_names(roles)}. Which did you mean?"
-    blocks: list[Block] = [section(head), section("\n".join(_role_line(r) for r in roles))]
+    lines = "\n".join(_role_line(r, people) for r in roles)
+    blocks: list[Block] = [section(head), section(lines)]
     if asked:
         blocks.append(context(asked))
     blocks.append(_choice_buttons(roles, question, "I meant the {name}"))
     return message(head, blocks)
 
 
-def _clarify(roles: Sequence[Role], question: str, asked: str | None) -> Message:
+def _clarify(
+    roles: Sequence[Role], question: str, asked: str | None, people: People | None = None
+) -> Message:
     head = f"Which one do you mean: {_names(roles)}?"
-    blocks: list[Block] = [section(head), section("\n".join(_role_line(r) for r in roles))]
+    lines = "\n".join(_role_line(r, people) for r in roles)
+    blocks: list[Block] = [section(head), section(lines)]
     if asked:
         blocks.append(context(asked))
     blocks.append(_choice_buttons(roles, question, "The {name}"))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.knowledge import Knowledge
+from bot.slack.blocks.holders import defaults_blocks
 from bot.slack.blocks.review import review_blocks
 from bot.slack.blocks.roles import EXAMPLE_QUESTION, roles_list, usage_lines
 from bot.slack.blocks.safe import (
@@ -44,6 +45,7 @@ def home_view(
             "to the curators, who add it."
         ),
     ]
+    blocks += defaults_blocks(knowledge, command)
     if groups is not None:
         total = sum(g.count for g in groups)
         blocks += [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from bot.slack.blocks.safe import (
     MAX_BLOCKS,
@@ -42,6 +42,9 @@ class Message(TypedDict):
 
     text: str
     blocks: list[Block]
+    edit: NotRequired[Message]
+    """Posted messages only: what to turn the message into right after posting it. Slack
+    notifies nobody of mentions an edit adds, so role holders can be named without a ping."""
 
 
 def message(text: str, blocks: Sequence[Block], limit: int = MAX_BLOCKS) -> Message:

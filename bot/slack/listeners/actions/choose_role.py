@@ -26,7 +26,7 @@ def register(app: App, service: Service) -> None:
     ) -> None:
         ack()
         try:
-            reply = service.choose_role(action.get("value"))
+            reply = service.choose_role(action.get("value"), (body.get("channel") or {}).get("id"))
         except Exception:
             logger.exception("answering a chosen role failed")
             ephemeral(respond, service.sorry())

@@ -26,7 +26,7 @@ def register(app: App, service: Service) -> None:
     ) -> None:
         ack()
         try:
-            reply = service.nearest(action.get("value"))
+            reply = service.nearest(action.get("value"), (body.get("channel") or {}).get("id"))
         except Exception:
             logger.exception("answering with a nearest question failed")
             ephemeral(respond, service.sorry())
