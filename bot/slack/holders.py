@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from bot.config import Settings
@@ -37,6 +38,7 @@ from bot.store.holders import (
     HolderError,
     HolderStore,
     check_holders,
+    holder_store,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,13 +68,18 @@ class HolderDesk:
         self,
         settings: Settings,
         engine: Engine,
-        store: HolderStore | None,
+        store: object,
         is_curator: Callable[[str | None], bool],
     ) -> None:
+        """``store``: the app's store; its database holds the holders (looked at on first use)."""
         self.settings = settings
         self.engine = engine
-        self.store = store
+        self._source = store
         self.is_curator = is_curator
+
+    @cached_property
+    def store(self) -> HolderStore | None:
+        return holder_store(self._source)
 
     @property
     def command_name(self) -> str:

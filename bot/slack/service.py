@@ -42,7 +42,6 @@ from bot.slack.executor import BoundedExecutor
 from bot.slack.health import DatabaseProbe
 from bot.slack.holders import HolderDesk
 from bot.slack.metrics import Metrics, get_metrics
-from bot.store.holders import holder_store
 from bot.store.interface import QuestionRecord, Source, Store
 
 logger = logging.getLogger(__name__)
@@ -128,7 +127,7 @@ class Service:
         self._claims: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
         self._spool_lock = threading.Lock()
         self._spool_count: tuple[int | None, float] = (None, float("-inf"))
-        self.holders = HolderDesk(settings, engine, holder_store(store), self.is_curator)
+        self.holders = HolderDesk(settings, engine, store, self.is_curator)
         """Who holds each role per channel: ``/role set``, and the people answers name."""
 
     # ------------------------------------------------------------------ plumbing
