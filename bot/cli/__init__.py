@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import ask, db, evaluate, kb, roles, slack, stats, unanswered
+from bot.cli import ask, db, evaluate, holders, kb, roles, slack, stats, unanswered
 from bot.cli.context import Context
 from bot.errors import KnowledgeError, RolebotError
 
-COMMANDS = [ask, roles, kb, evaluate, unanswered, stats, db, slack]
+COMMANDS = [ask, roles, kb, evaluate, unanswered, holders, stats, db, slack]
 """Modules that add sub-commands, in help order."""
 
 

@@ -86,6 +86,10 @@ class HolderChange:
 
 def holder(value: str, label: str | None = None) -> Holder:
     """A checked :class:`Holder`: ``value`` must be a user or user group id."""
+    if CHANNEL_ID.match(value) or (value.startswith("D") and value[1:].isalnum()):
+        raise HolderError(
+            f"'{value}' is a channel id, not a person: name people (U…) or user groups (S…)"
+        )
     if not (USER_ID.match(value) or GROUP_ID.match(value)):
         raise HolderError(
             f"'{value}' is not a person or group id (a user id like U0123ABCD, "
