@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.errors import RolebotError, StoreError
@@ -214,16 +214,17 @@ class HolderStore:
         source: str,
     ) -> HolderChange | None:
         where = (RoleHolder.channel_id == channel, RoleHolder.role_id == role)
-        before = tuple(
-            conn.execute(
-                select(RoleHolder.holder_id).where(*where).order_by(RoleHolder.position)
-            ).scalars()
-        )
+        if conn.dialect.name == "postgresql":  # writers of one (channel, role) take turns
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"{channel} {role}"))))
+        # Deleting first takes SQLite's write lock at once (no read-then-upgrade deadlock).
+        removed = conn.execute(
+            delete(RoleHolder).where(*where).returning(RoleHolder.holder_id, RoleHolder.position)
+        ).all()
+        before = tuple(holder_id for holder_id, _ in sorted(removed, key=lambda r: r[1]))
         after = tuple(h.id for h in holders)
         if not holders and not before:
             return None
         now = datetime.now(UTC)
-        conn.execute(delete(RoleHolder).where(*where))
         if holders:
             conn.execute(
                 insert(RoleHolder),
