@@ -20,8 +20,9 @@ from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
+from bot.slack.blocks.holders import holder_names
 from bot.store.engine import create_db_engine
-from bot.store.holders import HolderStore
+from bot.store.holders import Holder, HolderStore
 from bot.store.migrate import upgrade
 from bot.store.models import RoleHolder
 
@@ -372,3 +373,12 @@ def test_the_command_escapes_mentions(name: str) -> None:
     manifest = json.loads((root / name).read_text())
     (slash,) = manifest["features"]["slash_commands"]
     assert slash["should_escape"] is True
+
+
+@pytest.mark.parametrize("label", ["here", "channel", "<!everyone>", "a&b", "*bold*", None])
+def test_names_without_a_mention_are_inert(label: str | None) -> None:
+    named = holder_names([Holder("U0BOB0001", label), Holder("<!here>", "x")], mention=False)
+    assert "<" not in named and ">" not in named.replace("&gt;", "")
+    assert "@here" not in named and "@channel" not in named and "@everyone" not in named
+    assert named.startswith("@")
+    assert holder_names([Holder("U0BOB0001", label)]) == "<@U0BOB0001>"

@@ -43,7 +43,7 @@ def holder_names(holders: Sequence[Holder], *, mention: bool = True) -> str:
         if mention:
             parts.append(f"<!subteam^{item.id}>" if item.is_group else f"<@{item.id}>")
         else:
-            parts.append("@" + escape(defang(item.label or item.id)))
+            parts.append(escape(defang("@" + (item.label or item.id))))
     return ", ".join(parts)
 
 

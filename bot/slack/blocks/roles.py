@@ -108,6 +108,8 @@ def usage_lines(command: str) -> str:
             f"`{command} compare &lt;role&gt; &lt;role&gt;`: two roles side by side",
             f"`{command} listen on|off`: answer ownership questions in this channel "
             "without a mention",
+            f"`{command} set &lt;role&gt; @person @group`, `{command} unset &lt;role&gt;`, "
+            f"`{command} holders`: who holds each role in this channel (answers here name them)",
             f"`{command} help`: this help",
         ]
     )
