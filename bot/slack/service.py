@@ -427,6 +427,8 @@ class Service:
         if first == "listen":
             return Reply(self.listen(rest, channel_id), shareable=False)
         if first in ("set", "unset", "holders") and not text.endswith("?"):
+            if not record:  # a "Share in channel" value never changes anything
+                return Reply(notice("That can't be shared."), shareable=False)
             return Reply(self.holders.command(first, rest, user_id, channel_id), shareable=False)
         if first == "compare":
             return Reply(self._compare(rest))

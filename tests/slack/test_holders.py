@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.cli import main
 from bot.slack.blocks.holders import holder_names
+from bot.slack.blocks.safe import encode_value
 from bot.store.engine import create_db_engine
 from bot.store.holders import Holder, HolderStore
 from bot.store.migrate import upgrade
@@ -382,3 +383,16 @@ def test_names_without_a_mention_are_inert(label: str | None) -> None:
     assert "@here" not in named and "@channel" not in named and "@everyone" not in named
     assert named.startswith("@")
     assert holder_names([Holder("U0BOB0001", label)]) == "<@U0BOB0001>"
+
+
+def test_a_forged_share_button_changes_nothing(running: Running) -> None:
+    button = {
+        "action_id": "rolebot.share",
+        "text": {"type": "plain_text", "text": "Share in channel"},
+        "value": encode_value({"c": f"set product_manager {BOB}"}),
+    }
+    url = running.respond_url("share1")
+    assert running.slack.click(button, url, channel=PAYMENTS).status == 200
+    (reply,) = running.fake.wait_for("respond", where=lambda c: c.path.endswith("share1"))
+    assert "can't be shared" in reply.dump()
+    nothing_changed(running)
