@@ -23,7 +23,7 @@ from bot.core.answers import Answer
 from bot.core.engine import Engine
 from bot.core.knowledge import Knowledge, Role
 from bot.core.matching.matcher import Candidate
-from bot.core.normalize import fold, normalize, slack_to_plain
+from bot.core.normalize import clean, fold, normalize, slack_to_plain
 from bot.errors import RolebotError
 from bot.slack.blocks.answer import (
     SORRY,
@@ -80,6 +80,9 @@ class Asked:
     message_ts: str | None = None
     thread_ts: str | None = None
     event_id: str | None = None
+
+    def __post_init__(self) -> None:  # the boundary: what Slack sent, made valid and visible
+        object.__setattr__(self, "text", clean(self.text))
 
 
 @dataclass(frozen=True)
@@ -365,7 +368,7 @@ class Service:
         team_id: str | None = None,
     ) -> Message:
         """``/role …``: the ephemeral reply (with "Share in channel" where it makes sense)."""
-        text = clip(text.strip(), MAX_COMMAND_TEXT)
+        text = clip(clean(text).strip(), MAX_COMMAND_TEXT)
         reply = self._command(text, user_id, channel_id, team_id, record=True)
         return with_share(reply.message, text) if reply.shareable else reply.message
 

@@ -39,6 +39,7 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
+from bot.core.normalize import clean, normalize
 from bot.errors import StoreError
 from bot.store.engine import is_sqlite, safe_url
 from bot.store.grouping import group_questions
@@ -85,6 +86,15 @@ NO_ANSWER = ("close_call", "clarify", "unanswered")
 
 _TOKEN = re.compile(r"\b(?:xox[a-z]|xapp|xoxe\.xox[a-z])-[A-Za-z0-9-]{8,}")
 """Slack tokens someone pasted into a question: never stored."""
+_LABELLED_SECRET = re.compile(
+    r"(?i)(pass(?:word|wd)?|pwd|secret|token|api[_ -]?key|access[_ -]?key|private[_ -]?key|"
+    r"hash[_ -]?key|credentials?)(\s*[:=]\s*|\s+is\s+)(?!\[)(\S+)"
+)
+"""``password=hunter2``, ``SLACK_SIGNING_SECRET: 8f…``, ``the api key is abc``: the value goes."""
+_LONG_RUN = re.compile(r"[A-Za-z0-9+/_=.-]{20,}")
+_PIECE = re.compile(r"[-_/+=.]")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+SECRET_REMOVED = "[secret removed]"
 
 
 class SqlStore:
@@ -415,11 +425,29 @@ class SqlStore:
         if user_id is None:
             return None
         if self._hash_key is None:
-            return user_id[:128]
-        return hmac.new(self._hash_key, user_id.encode(), hashlib.sha256).hexdigest()
+            return clean(user_id)[:128]
+        return hmac.new(self._hash_key, clean(user_id).encode(), hashlib.sha256).hexdigest()
 
     # ================================================================== internals
+    def _text(self, value: str) -> str:
+        """Question text as stored (:func:`_clean`); with user ids hashed, the people it
+        mentions are stored as ``@user-`` and the start of their hash, and the hash key
+        itself, if pasted, is removed."""
+        text = _clean(value)
+        if self._hash_key is None:
+            return text
+        key = self._hash_key.decode(errors="replace")
+        if len(key) >= 8:
+            text = text.replace(key, SECRET_REMOVED)
+        return _MENTION.sub(lambda m: f"@user-{(self.user_key(m.group(1)) or '')[:12]}", text)
+
     def _question_row(self, record: QuestionRecord) -> dict[str, Any]:
+        text = self._text(record.text)
+        normalized = self._text(record.normalized)
+        if text != clean(str(record.text)).replace("\x00", "")[:MAX_TEXT]:
+            # Something was scrubbed: the normalised form (punctuation gone) is made again from
+            # the scrubbed text, since "password hunter2" no longer looks like a secret.
+            normalized = self._text(normalize(text))
         score = float(record.best_score) if record.best_score is not None else None
         if score is not None and not math.isfinite(score):
             score = None
@@ -432,8 +460,8 @@ class SqlStore:
             "message_ts": _clip(record.message_ts, 32),
             "thread_ts": _clip(record.thread_ts, 32),
             "source": Source(record.source).value,
-            "text": _clean(record.text),
-            "normalized": _clean(record.normalized),
+            "text": text,
+            "normalized": normalized,
             "best_entry_id": _clip(record.best_entry_id, 80),
             "best_score": score,
             "suggested_role": _clip(record.suggested_role, 64),
@@ -476,7 +504,7 @@ class SqlStore:
                 with self.engine.begin() as conn:
                     write(conn)
             except Exception as error:
-                if isinstance(error, SQLAlchemyError) and _refused(error):
+                if _refused(error):
                     # The database works but will not take this record: set it aside.
                     logger.warning("the database refused a %s record (%s)", kind, _reason(error))
                     self._set_aside([record])
@@ -610,13 +638,50 @@ def _aware(value: datetime | None) -> datetime | None:
 def _clip(value: str | None, length: int) -> str | None:
     if value is None:
         return None
-    value = str(value).replace("\x00", "")
+    value = clean(str(value)).replace("\x00", "")
     return value[:length] or None
 
 
 def _clean(value: str) -> str:
-    """Question text as stored: no NUL characters, no pasted Slack tokens, bounded length."""
-    return _TOKEN.sub("[token removed]", str(value).replace("\x00", ""))[:MAX_TEXT]
+    """Question text as stored: valid Unicode, no NUL characters, nothing that looks like a
+    secret (Slack tokens, signing secrets, keys, ``password=…``), bounded length."""
+    return scrub_secrets(clean(str(value)).replace("\x00", ""))[:MAX_TEXT]
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` without anything shaped like a secret someone pasted by mistake.
+
+    Slack tokens (``xoxb-…``), values after a label (``password=``, ``secret:``, ``token=``,
+    ``api key is …``), and long random-looking runs: hex of 32 digits or more (signing secrets,
+    hash keys) and base64 of 20 characters or more mixing letters and digits in one piece
+    (URL paths and slugs, made of short pieces, stay).
+    """
+    text = _TOKEN.sub("[token removed]", text)
+    text = _LABELLED_SECRET.sub(lambda m: m.group(1) + m.group(2) + SECRET_REMOVED, text)
+    return _LONG_RUN.sub(_random_run, text)
+
+
+def _random_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    longest = max(_PIECE.split(run), key=len)
+    if len(longest) >= 32 and re.fullmatch(r"[0-9a-fA-F]+", longest):
+        return SECRET_REMOVED
+    if (
+        len(longest) >= 20
+        and any(c.isdigit() for c in longest)
+        and any(c.isalpha() for c in longest)
+        and sum(c.isdigit() for c in longest) >= 3
+    ):
+        return SECRET_REMOVED
+    if (  # standard base64 with "/" and "+" inside: no words, no hyphens, all three kinds
+        len(run) >= 32
+        and not re.search(r"[-.]", run)
+        and re.search(r"[A-Z]", run)
+        and re.search(r"[a-z]", run)
+        and re.search(r"[0-9]", run)
+    ):
+        return SECRET_REMOVED
+    return run
 
 
 def _logged(row: Mapping[str, Any]) -> LoggedQuestion:
@@ -675,8 +740,14 @@ def _parse(record: Record) -> tuple[str, dict[str, Any]] | None:
     return kind, parsed
 
 
-def _refused(error: SQLAlchemyError) -> bool:
-    """The database refused the data itself (as opposed to being unreachable or locked)."""
+def _refused(error: BaseException) -> bool:
+    """The database refused the data itself (as opposed to being unreachable or locked).
+
+    Text the driver cannot encode is such a refusal, never an outage."""
+    if isinstance(error, UnicodeError) or isinstance(getattr(error, "orig", None), UnicodeError):
+        return True
+    if not isinstance(error, SQLAlchemyError):
+        return False
     if isinstance(error, DataError | IntegrityError):
         return True
     return isinstance(error, StatementError) and not isinstance(error, DBAPIError)

@@ -89,7 +89,6 @@ def test_bots_own_messages_edits_deletions_and_subtypes_are_acknowledged_and_ign
         ),
         message("", user=None, subtype="message_deleted", deleted_ts="1.1"),
         message("joined", subtype="channel_join"),
-        message(ANSWERED, subtype="thread_broadcast"),
         message(ANSWERED, channel="C0GENERAL", channel_type="channel"),  # not listening
         message(ANSWERED, channel="G0PRIVATE", channel_type="group"),
         message(ANSWERED, channel="C0MPIM", channel_type="mpim"),
