@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
 import pytest
 from storekit import StoreFactory, record, stored_texts
@@ -30,13 +31,11 @@ def test_a_surrogate_pair_sent_as_two_code_points_is_joined(store: SqlStore) -> 
     assert stored_texts(store) == ["who owns \U0001f680 launches?"]
 
 
-def test_the_spool_keeps_a_record_whose_text_is_not_valid_unicode(tmp_path: object) -> None:
-    from pathlib import Path
-
-    spool = Spool(Path(str(tmp_path)) / "spool")
+def test_the_spool_keeps_a_record_whose_text_is_not_valid_unicode(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
     spool.append({"kind": "question", "row": {"text": "lost? \ud83d"}})
     seen: list[object] = []
-    spool.replay(lambda records: seen.extend(records))
+    spool.replay(seen.extend)
     assert seen == [{"kind": "question", "row": {"text": "lost? \ud83d"}}]
 
 
