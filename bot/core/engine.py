@@ -64,6 +64,10 @@ class Engine:
     def lookup_role(self, text: str) -> RoleLookup:
         return self._state.roles.resolve(text)
 
+    def lookup_roles(self, text: str) -> tuple[RoleLookup, ...]:
+        """Every role name in ``text`` ("product, program"), in order."""
+        return self._state.roles.names(text)
+
     # ------------------------------------------------------------------ reloading
     def reload(self) -> ReloadResult:
         """Re-read the folder. On error the current knowledge stays and the error is returned."""

@@ -161,3 +161,23 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["role"] == "product_manager"
+
+
+@pytest.mark.parametrize("names", ["program, project", "program and project", "program project"])
+def test_roles_naming_two_roles_asks_for_one(capsys: pytest.CaptureFixture[str], names: str) -> None:
+    code, out, err = run(capsys, "roles", names)
+    assert code == 1 and out == ""
+    assert "Program Manager (program_manager)" in err
+    assert "Project Manager (project_manager)" in err
+    assert "name one" in err
+    assert "technical_program_manager" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("program", "Program Manager"), ("technical program", "Technical Program Manager")],
+)
+def test_roles_reads_short_names(capsys: pytest.CaptureFixture[str], name: str, title: str) -> None:
+    code, out, _ = run(capsys, "roles", name)
+    assert code == 0
+    assert out.splitlines()[0].startswith(title)
