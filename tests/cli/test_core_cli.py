@@ -164,7 +164,9 @@ def test_console_script_runs_as_a_process() -> None:
 
 
 @pytest.mark.parametrize("names", ["program, project", "program and project", "program project"])
-def test_roles_naming_two_roles_asks_for_one(capsys: pytest.CaptureFixture[str], names: str) -> None:
+def test_roles_naming_two_roles_asks_for_one(
+    capsys: pytest.CaptureFixture[str], names: str
+) -> None:
     code, out, err = run(capsys, "roles", names)
     assert code == 1 and out == ""
     assert "Program Manager (program_manager)" in err
