@@ -129,11 +129,12 @@ def run_list(args: argparse.Namespace, context: Context) -> int:
     if args.format == "json":
         print(json.dumps([_question_json(q) for q in questions], indent=2))
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        # RFC 4180's CRLF: with it as the terminator, a CR or LF inside a question is quoted.
+        writer = csv.writer(sys.stdout, lineterminator="\r\n")
         writer.writerow(CSV_FIELDS)
         for question in questions:
             row = _question_json(question)
-            writer.writerow(["" if row[f] is None else row[f] for f in CSV_FIELDS])
+            writer.writerow([csv_cell(row[f]) for f in CSV_FIELDS])
     elif not questions:
         print(
             f"no {'' if args.status == 'all' else args.status + ' '}questions"
@@ -275,6 +276,20 @@ def since_arg(text: str | None) -> datetime | None:
     if not text:
         return None
     return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return (OWASP's list) gets a leading apostrophe, so a question like
+    ``=HYPERLINK(…)`` is shown as typed instead of becoming a formula. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _by(value: str | None) -> str | None:
