@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,35 @@ def test_roles_reads_short_names(capsys: pytest.CaptureFixture[str], name: str, 
     code, out, _ = run(capsys, "roles", name)
     assert code == 0
     assert out.splitlines()[0].startswith(title)
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (os.mkfifo, "named pipe (FIFO), not a regular file"),
+        (lambda path: path.symlink_to("/dev/zero"), "character device, not a regular file"),
+    ],
+)
+def test_kb_validate_refuses_special_files_at_once(
+    knowledge_copy: Path, make: Callable[[Path], None], says: str
+) -> None:
+    make(knowledge_copy / "team.yaml")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "validate", str(knowledge_copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,  # a FIFO used to block here forever, /dev/zero to read until MemoryError
+    )
+    assert done.returncode == 1
+    assert "team.yaml" in done.stderr and says in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_kb_validate_refuses_a_knowledge_base_without_entries(
+    capsys: pytest.CaptureFixture[str], knowledge_copy: Path
+) -> None:
+    (knowledge_copy / "faq.yaml").unlink()
+    code, _, err = run(capsys, "kb", "validate", str(knowledge_copy))
+    assert code == 1 and "no FAQ entries" in err
