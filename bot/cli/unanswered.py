@@ -259,8 +259,7 @@ def run_replay(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_purge(args: argparse.Namespace, context: Context) -> int:
-    seconds = parse_duration(args.older_than)
-    before = datetime.now(UTC) - timedelta(seconds=seconds)
+    before = _ago(parse_duration(args.older_than))
     with closing(open_cli_store(context)) as store:
         result = store.purge(before)
     print(
@@ -272,10 +271,19 @@ def run_purge(args: argparse.Namespace, context: Context) -> int:
 
 # --------------------------------------------------------------------------- helpers
 def since_arg(text: str | None) -> datetime | None:
-    """``--since 7d`` as a UTC moment (shared with ``rolebot stats``)."""
+    """``--since 7d`` as a UTC moment (shared with ``rolebot stats``); a duration longer than
+    the calendar goes back to its start (everything)."""
     if not text:
         return None
-    return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+    return _ago(parse_duration(text))
+
+
+def _ago(seconds: float) -> datetime:
+    """``seconds`` before now, or the earliest moment a date can be when that is before it."""
+    try:
+        return datetime.now(UTC) - timedelta(seconds=seconds)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

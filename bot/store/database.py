@@ -274,6 +274,7 @@ class SqlStore:
 
     # ================================================================== curator reads
     def get_questions(self, ids: Sequence[int]) -> list[LoggedQuestion]:
+        ids = _possible_ids(ids)
         if not ids:
             return []
         query = select(UnansweredQuestion).where(UnansweredQuestion.id.in_(list(ids)))
@@ -298,6 +299,10 @@ class SqlStore:
         if source is not None:
             query = query.where(UnansweredQuestion.source == Source(source).value)
         query = query.order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
+        if limit is not None and limit < 0:
+            raise StoreError(f"a limit of {limit} questions: give 0 or more")
+        if since is not None and since.year <= 1:
+            since = None  # "the last 10,000 years": everything
         if limit is not None:
             query = query.limit(limit)
         return self._read("listing questions", query)
@@ -307,6 +312,8 @@ class SqlStore:
         return group_questions(self.list_questions(status="open", limit=scan), limit=limit)
 
     def stats(self, since: datetime | None = None, top: int = 10) -> Stats:
+        if since is not None and since.year <= 1:
+            since = None  # "the last 10,000 years": everything
         day = since.astimezone(UTC).date() if since is not None else None
 
         def run(conn: Any) -> Stats:
@@ -360,6 +367,7 @@ class SqlStore:
     def _resolve(
         self, ids: Sequence[int], status: Status, entry_id: str | None, by: str | None
     ) -> int:
+        ids = _possible_ids(ids)
         if not ids:
             return 0
         statement = (
@@ -575,7 +583,8 @@ class SqlStore:
             with self.engine.begin() if write else self.engine.connect() as conn:
                 result = run(conn)
         except SQLAlchemyError as error:
-            self._mark_down(error)
+            if not _refused(error):  # a request the database refuses is no outage
+                self._mark_down(error)
             raise _store_error(doing + " in", self.engine, error) from None
         self._mark_up()
         return result
@@ -633,6 +642,16 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+MAX_ID = 2**63 - 1
+"""The largest id a BIGINT (or SQLite INTEGER) holds."""
+
+
+def _possible_ids(ids: Sequence[int]) -> list[int]:
+    """Ids a row can have: others (0, -3, 10**30) match nothing, and must not overflow the
+    driver."""
+    return [int(i) for i in ids if 0 < int(i) <= MAX_ID]
 
 
 def _clip(value: str | None, length: int) -> str | None:
