@@ -220,3 +220,15 @@ def test_small_talk_in_a_direct_message_gets_a_hint_and_is_not_logged(
     assert "/role help" in post.dump() or "/role who owns" in post.dump()
     running.fake.quiet(0.3)
     assert _open_questions(running) == []
+
+
+def test_listen_on_in_a_private_channel_answers_its_questions(running: Running) -> None:
+    url = running.respond_url("listen")
+    running.slack.command("listen on", url, channel="G0PRIVATE")
+    (reply,) = running.fake.wait_for("respond")
+    assert "Listening is *on*" in reply.args["text"]
+    event = message(ANSWERED, channel="G0PRIVATE", channel_type="group")
+    running.slack.event(event)
+    (post,) = running.fake.wait_for("chat.postMessage")
+    assert post.args["channel"] == "G0PRIVATE" and post.args["thread_ts"] == event["ts"]
+    assert post.args["text"].startswith("Product Manager")
