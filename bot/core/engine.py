@@ -21,6 +21,7 @@ from bot.config import Thresholds
 from bot.core.answers import Answer, compose
 from bot.core.knowledge import Knowledge, load_knowledge
 from bot.core.matching import Matcher
+from bot.core.normalize import clean
 from bot.core.roles import RoleDirectory, RoleLookup
 from bot.errors import KnowledgeError, Problem
 
@@ -70,7 +71,7 @@ class Engine:
 
     def ask(self, question: str) -> Answer:
         state = self._state
-        result = state.matcher.match(question)
+        result = state.matcher.match(clean(question))
         return compose(state.knowledge, result, self.thresholds.suggest)
 
     def lookup_role(self, text: str) -> RoleLookup:

@@ -217,3 +217,18 @@ def test_kb_validate_refuses_a_knowledge_base_without_entries(
     (knowledge_copy / "faq.yaml").unlink()
     code, _, err = run(capsys, "kb", "validate", str(knowledge_copy))
     assert code == 1 and "no FAQ entries" in err
+
+
+def test_ask_reads_undecodable_bytes_and_invisible_characters() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "-"],
+        input=b"who owns the \xff road\xe2\x80\x8bmap\n",
+        capture_output=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout.decode("utf-8"))
+    assert data["question"] == "who owns the \ufffd roadmap"
+    assert data["outcome"] == "answered" and data["role"] == "product_manager"
