@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 
 import pytest
 from slack_fakes import BOT_ID, BOT_USER_ID
@@ -190,7 +192,8 @@ def test_edited_knowledge_is_used_without_a_restart(running: Running) -> None:
     running.slack.event(mention(question))
     first = running.fake.wait_for("chat.postMessage")[-1]
     assert "I don't know who owns" in first.args["text"]
-    (running.knowledge_dir / "llamas.yaml").write_text(
+    draft = running.knowledge_dir / "llamas.yaml.draft"
+    draft.write_text(
         "entries:\n"
         "  - id: llama-grooming\n"
         "    questions:\n"
@@ -203,6 +206,9 @@ def test_edited_knowledge_is_used_without_a_restart(running: Running) -> None:
         "    distinction: when\n"
         "    answer: The grooming rota is one project's schedule, so its Project Manager owns it.\n"
     )
+    past = time.time() - 5  # saved a few seconds ago, then moved in: the folder is still
+    os.utime(draft, (past, past))
+    draft.replace(running.knowledge_dir / "llamas.yaml")
     running.slack.event(mention(question))
     second = running.fake.wait_for("chat.postMessage", 2)[-1]
     assert second.args["text"].startswith("Project Manager")
