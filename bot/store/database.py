@@ -301,6 +301,8 @@ class SqlStore:
         query = query.order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
         if limit is not None and limit < 0:
             raise StoreError(f"a limit of {limit} questions: give 0 or more")
+        if limit is not None and limit > MAX_ID:
+            limit = None  # more than a table can hold: no limit
         if since is not None and since.year <= 1:
             since = None  # "the last 10,000 years": everything
         if limit is not None:
@@ -309,6 +311,8 @@ class SqlStore:
 
     def open_groups(self, limit: int = 20, *, scan: int = 5000) -> list[QuestionGroup]:
         """Groups among the ``scan`` most recent open questions, most asked first."""
+        if limit is not None and limit < 0:
+            raise StoreError(f"a limit of {limit} groups: give 0 or more")
         return group_questions(self.list_questions(status="open", limit=scan), limit=limit)
 
     def stats(self, since: datetime | None = None, top: int = 10) -> Stats:

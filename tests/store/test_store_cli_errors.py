@@ -65,6 +65,22 @@ def test_a_negative_limit_is_a_clear_error_not_an_outage(
     assert not [r for r in caplog.records if "unavailable" in r.getMessage()]
 
 
+def test_a_negative_group_limit_is_a_clear_error(
+    cli_env: str, make_store: StoreFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_store().log_question(record("who waters the plants"))
+    code, _, err = _run(capsys, "unanswered", "groups", "--limit", "-1")
+    assert "limit of -1" in _one_line_error(code, err)
+
+
+def test_a_limit_beyond_any_table_means_no_limit(
+    cli_env: str, make_store: StoreFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_store().log_question(record("who waters the plants"))
+    code, out, err = _run(capsys, "unanswered", "list", "--limit", HUGE_ID)
+    assert code == 0 and err == "" and "who waters the plants" in out
+
+
 @pytest.mark.parametrize(
     "argv",
     [
