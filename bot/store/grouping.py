@@ -134,13 +134,11 @@ class _PrefixOverlap:
         if not prefixes:
             return np.zeros(self._size)
         arrays = [self._postings[p] for p in prefixes]
-        weights = [
-            np.full(len(a), count, dtype=np.float64)
-            for a, count in zip(arrays, prefixes.values(), strict=True)
-        ]
-        return np.bincount(
-            np.concatenate(arrays), weights=np.concatenate(weights), minlength=self._size
+        weights = np.repeat(
+            np.fromiter(prefixes.values(), dtype=np.float64, count=len(prefixes)),
+            [len(a) for a in arrays],
         )
+        return np.bincount(np.concatenate(arrays), weights=weights, minlength=self._size)
 
 
 def _group(leading: Sequence[LoggedQuestion], members: Sequence[LoggedQuestion]) -> QuestionGroup:
