@@ -433,12 +433,12 @@ class Service:
     def _compare(self, text: str) -> Message:
         usage = f"Name two roles, e.g. `{self.command} compare product manager tpm`."
         named = self.engine.lookup_roles(text) if text.strip() else ()
-        if len(named) > 2:
-            return notice(f"That names {len(named)} roles; I compare two at a time. {usage}")
         for lookup in named:
             if lookup.role is None:
                 reply = lookup_message(lookup, self.command)
                 return notice(f"{reply['text']} {usage}")
+        if len(named) > 2:
+            return notice(f"That names {len(named)} roles; I compare two at a time. {usage}")
         if len(named) < 2:
             return notice(usage)
         first, second = (lookup.role for lookup in named)
