@@ -212,8 +212,8 @@ def draft_answer(role: Role) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
-MAX_ID = 2**63 - 1
-"""The largest id a database column holds: a bigger number names no question."""
+MAX_ID = 2**31 - 1
+"""The largest id the question table's column holds: a bigger number names no question."""
 
 
 def _unique(ids: Sequence[int]) -> list[int]:

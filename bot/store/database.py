@@ -301,7 +301,7 @@ class SqlStore:
         query = query.order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
         if limit is not None and limit < 0:
             raise StoreError(f"a limit of {limit} questions: give 0 or more")
-        if limit is not None and limit > MAX_ID:
+        if limit is not None and limit > MAX_LIMIT:
             limit = None  # more than a table can hold: no limit
         if since is not None and since.year <= 1:
             since = None  # "the last 10,000 years": everything
@@ -648,8 +648,10 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-MAX_ID = 2**63 - 1
-"""The largest id a BIGINT (or SQLite INTEGER) holds."""
+MAX_ID = 2**31 - 1
+"""The largest id the question and feedback tables' INTEGER column holds (on PostgreSQL)."""
+MAX_LIMIT = 2**63 - 1
+"""The largest LIMIT either database takes."""
 
 
 def _possible_ids(ids: Sequence[int]) -> list[int]:

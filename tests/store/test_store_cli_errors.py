@@ -12,6 +12,7 @@ from storekit import StoreFactory, record
 from bot.cli import main
 
 HUGE_ID = "99999999999999999999999"
+BIG_ID = str(2**31)  # past PostgreSQL's INTEGER, within SQLite's
 
 
 @pytest.fixture
@@ -41,16 +42,18 @@ def _one_line_error(code: int, err: str) -> str:
 
 
 @pytest.mark.parametrize("action", ["promote", "dismiss"])
-def test_an_id_too_big_for_any_column_names_no_question(
+@pytest.mark.parametrize("number", [HUGE_ID, BIG_ID, "0", "-7"])
+def test_an_id_no_column_can_hold_names_no_question(
     cli_env: str,
     make_store: StoreFactory,
     capsys: pytest.CaptureFixture[str],
     action: str,
+    number: str,
 ) -> None:
     make_store().log_question(record("who waters the plants"))
     extra = ["--role", "tpm"] if action == "promote" else []
-    code, _, err = _run(capsys, "unanswered", action, HUGE_ID, *extra)
-    assert f"no logged question with id {HUGE_ID}" in _one_line_error(code, err)
+    code, _, err = _run(capsys, "unanswered", action, number, *extra)
+    assert f"no logged question with id {number}" in _one_line_error(code, err)
 
 
 def test_a_negative_limit_is_a_clear_error_not_an_outage(
@@ -110,6 +113,6 @@ def test_a_duration_longer_than_the_calendar_means_everything(
 def test_impossible_ids_never_reach_the_driver(make_store: StoreFactory) -> None:
     store = make_store()
     store.log_question(record("who waters the plants"))
-    assert store.get_questions([10**30, -1, 0]) == []
+    assert store.get_questions([10**30, 2**31, -1, 0]) == []
     assert store.mark_dismissed([10**30], None) == 0
     assert store.healthy()
