@@ -55,6 +55,7 @@ def test_a_question_spooled_while_the_database_is_down_keeps_its_text(store: Sql
         (f"our signing secret {SIGNING_SECRET} leaks?", SIGNING_SECRET),
         ("login with password=hunter2 for the staging box", "hunter2"),
         ("the db password: Tr0ub4dor&3 works", "Tr0ub4dor&3"),
+        ("the staging api key is sk9f8e7d6c5b please rotate", "sk9f8e7d6c5b"),
         ("aws key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY0 ok", "wJalrXUtnFEMI"),
         ("token xoxp-1234567890-abcdefghijkl here", "xoxp-1234567890"),
         ("ghp_R4nd0mT0k3nV4lu3AbCdEfGh1234 is mine", "ghp_R4nd0mT0k3nV4lu3"),
@@ -73,7 +74,7 @@ def test_anything_that_looks_like_a_secret_is_scrubbed(
 def test_ordinary_questions_keep_their_words(store: SqlStore) -> None:
     text = (
         "who owns https://example.com/roadmap/Q3-2024-planning-doc and the password reset "
-        "flow for release 2024.10.1?"
+        "flow for release 2024.10.1? the api key is rotated by whom, and the token is what?"
     )
     store.log_question(record(text))
     assert stored_texts(store) == [text]
