@@ -93,6 +93,25 @@ def promote(
     files restored) or :class:`~bot.errors.StoreError`.
     """
     wanted = _unique(ids)
+    try:
+        return _promote(store, knowledge_dir, wanted, role, entry_id, by, regression_file)
+    except OSError as error:  # a read-only folder (EROFS), a full disk: one line, not a traceback
+        where = error.filename or knowledge_dir
+        raise ReviewError(
+            f"cannot write {where} ({error.strerror or error}); nothing was promoted: make the "
+            "knowledge folder writable (or promote in a checkout of it), then promote again"
+        ) from None
+
+
+def _promote(
+    store: Store,
+    knowledge_dir: Path,
+    wanted: list[int],
+    role: str,
+    entry_id: str | None,
+    by: str | None,
+    regression_file: Path | None,
+) -> PromoteResult:
     with KnowledgeEdit(knowledge_dir) as edit:
         questions = _open_questions(store, wanted)
         knowledge = load_knowledge(knowledge_dir)
@@ -138,9 +157,15 @@ def promote(
         store.mark_promoted([q.id for q in questions], final_id, by)
     added_cases = 0
     if regression_file is not None:
-        added_cases = append_eval_cases(
-            regression_file, [(_plain(q.text), owner.id) for q in questions]
-        )
+        try:
+            added_cases = append_eval_cases(
+                regression_file, [(_plain(q.text), owner.id) for q in questions]
+            )
+        except OSError as error:
+            raise ReviewError(
+                f"promoted to '{final_id}', but could not add the regression cases to "
+                f"{regression_file} ({error.strerror or error}); add them by hand"
+            ) from None
     return PromoteResult(
         entry_id=final_id,
         role=owner.id,
@@ -187,10 +212,20 @@ def draft_answer(role: Role) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
+MAX_ID = 2**31 - 1
+"""The largest id the question table's column holds: a bigger number names no question."""
+
+
 def _unique(ids: Sequence[int]) -> list[int]:
     wanted = list(dict.fromkeys(int(i) for i in ids))
     if not wanted:
         raise ReviewError("give at least one question id (see `rolebot unanswered list`)")
+    impossible = [str(i) for i in wanted if not 0 < i <= MAX_ID]
+    if impossible:
+        raise ReviewError(
+            f"no logged question with id {', '.join(impossible)}: ids are whole numbers from 1 "
+            "(see `rolebot unanswered list`)"
+        )
     return wanted
 
 

@@ -129,11 +129,12 @@ def run_list(args: argparse.Namespace, context: Context) -> int:
     if args.format == "json":
         print(json.dumps([_question_json(q) for q in questions], indent=2))
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        # RFC 4180's CRLF: with it as the terminator, a CR or LF inside a question is quoted.
+        writer = csv.writer(sys.stdout, lineterminator="\r\n")
         writer.writerow(CSV_FIELDS)
         for question in questions:
             row = _question_json(question)
-            writer.writerow(["" if row[f] is None else row[f] for f in CSV_FIELDS])
+            writer.writerow([csv_cell(row[f]) for f in CSV_FIELDS])
     elif not questions:
         print(
             f"no {'' if args.status == 'all' else args.status + ' '}questions"
@@ -258,8 +259,7 @@ def run_replay(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_purge(args: argparse.Namespace, context: Context) -> int:
-    seconds = parse_duration(args.older_than)
-    before = datetime.now(UTC) - timedelta(seconds=seconds)
+    before = _ago(parse_duration(args.older_than))
     with closing(open_cli_store(context)) as store:
         result = store.purge(before)
     print(
@@ -271,10 +271,33 @@ def run_purge(args: argparse.Namespace, context: Context) -> int:
 
 # --------------------------------------------------------------------------- helpers
 def since_arg(text: str | None) -> datetime | None:
-    """``--since 7d`` as a UTC moment (shared with ``rolebot stats``)."""
+    """``--since 7d`` as a UTC moment (shared with ``rolebot stats``); a duration longer than
+    the calendar goes back to its start (everything)."""
     if not text:
         return None
-    return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+    return _ago(parse_duration(text))
+
+
+def _ago(seconds: float) -> datetime:
+    """``seconds`` before now, or the earliest moment a date can be when that is before it."""
+    try:
+        return datetime.now(UTC) - timedelta(seconds=seconds)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return (OWASP's list) gets a leading apostrophe, so a question like
+    ``=HYPERLINK(…)`` is shown as typed instead of becoming a formula. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _by(value: str | None) -> str | None:

@@ -1,5 +1,11 @@
 """Turning Slack message text into plain, comparable text. Pure functions, no I/O.
 
+:func:`clean` is the boundary every piece of text people typed passes first (the Slack service,
+the store, what is shown back): lone surrogates (an unpaired ``\\ud83d`` JSON escape) become
+U+FFFD, invisible characters inside words (zero-width space, soft hyphen, word joiner, BOM) are
+removed rather than turned into spaces, and bidirectional controls, which can reorder what a
+reader sees, are removed.
+
 Slack sends mrkdwn with angle-bracket entities: ``<@U123>`` (user mentions), ``<#C123|name>``
 (channel links), ``<!here>`` (special mentions), ``<https://x|label>`` (links), HTML entities
 (``&amp;``) and ``:emoji:`` codes. :func:`slack_to_plain` removes or resolves all of them;
@@ -28,7 +34,24 @@ _SPACE = re.compile(r"\s+")
 _ASCII_SEPARATORS = re.compile(r"[^A-Za-z0-9']+")
 _MARKUP_CHAR = re.compile(r"[<>&:*_~`]")
 """Any character some Slack markup needs; text without one is already plain."""
+_INVISIBLE = "\u00ad\u180e\u200b\u2060\u2061\u2062\u2063\u2064\ufeff"
+"""Characters with no width that may sit inside a word ("road\u200bmap"): removed."""
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""Bidirectional controls (embeddings, overrides, isolates, marks): removed."""
+_DROP = str.maketrans(dict.fromkeys(_INVISIBLE + _BIDI))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+
+
+def clean(text: str) -> str:
+    """Text as it may be stored, shown and matched: valid Unicode (a lone surrogate becomes
+    U+FFFD), without zero-width characters or bidirectional controls. Idempotent."""
+    if text.isascii():
+        return text
+    if _SURROGATE.search(text):
+        # A surrogate pair that arrived as two code points is joined; a lone one is replaced.
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.translate(_DROP)
 
 
 def slack_to_plain(text: str) -> str:
@@ -36,7 +59,7 @@ def slack_to_plain(text: str) -> str:
 
     Case is kept; see :func:`fold` for the comparable form.
     """
-    text = text[: MAX_QUESTION_CHARS * 2]
+    text = clean(text[: MAX_QUESTION_CHARS * 2])
     if not _MARKUP_CHAR.search(text):  # plain text (most phrasings): nothing to resolve
         return _SPACE.sub(" ", text).strip()[:MAX_QUESTION_CHARS].rstrip()
     text = _USER_MENTION.sub(" ", text)
@@ -68,7 +91,7 @@ def fold(text: str) -> str:
 
     Symbols (emoji, punctuation other than apostrophes and hyphens inside words) become spaces.
     """
-    text = text.translate(_APOSTROPHES)
+    text = clean(text).translate(_APOSTROPHES)
     if text.isascii():  # the common case, without a per-character loop
         folded = _ASCII_SEPARATORS.sub(" ", text).lower()
         folded = re.sub(r"(?<![a-z0-9])'|'(?![a-z0-9])", " ", folded)

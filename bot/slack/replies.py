@@ -17,10 +17,19 @@ from bot.slack.metrics import get_metrics
 logger = logging.getLogger(__name__)
 
 
+QUESTION_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
+"""Message subtypes that are still a person's new message: with a file attached, or a thread
+reply also sent to the channel."""
+
+
 def from_person(event: Mapping[str, Any], context: BoltContext) -> bool:
-    """A new message a person wrote: not a bot (any ``bot_id``), not rolebot itself, not an
-    edit, deletion, join or any other subtype. Answering only these means rolebot never loops."""
-    if event.get("subtype") or event.get("bot_id") or event.get("bot_profile"):
+    """A new message a person wrote (plain, with a file, or a thread reply sent to the channel
+    too): not a bot (any ``bot_id``), not rolebot itself, not an edit, deletion, join or any
+    other subtype. Answering only these means rolebot never loops."""
+    subtype = event.get("subtype")
+    if subtype and subtype not in QUESTION_SUBTYPES:
+        return False
+    if event.get("bot_id") or event.get("bot_profile"):
         return False
     user = event.get("user")
     if not isinstance(user, str) or not user:

@@ -23,7 +23,7 @@ from bot.core.answers import Answer
 from bot.core.engine import Engine
 from bot.core.knowledge import Knowledge, Role
 from bot.core.matching.matcher import Candidate
-from bot.core.normalize import fold, normalize, slack_to_plain
+from bot.core.normalize import clean, fold, normalize, slack_to_plain
 from bot.errors import RolebotError
 from bot.slack.blocks.answer import (
     SORRY,
@@ -65,7 +65,6 @@ _OWNERSHIP_QUESTION = re.compile(
     r"coordinate|coordinates|ask|talk to|go to)\b",
     re.IGNORECASE,
 )
-_COMPARE_SEPARATORS = re.compile(r"\s+(?:vs\.?|versus|and|with|or)\s+|\s*,\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,9 @@ class Asked:
     message_ts: str | None = None
     thread_ts: str | None = None
     event_id: str | None = None
+
+    def __post_init__(self) -> None:  # the boundary: what Slack sent, made valid and visible
+        object.__setattr__(self, "text", clean(self.text))
 
 
 @dataclass(frozen=True)
@@ -394,7 +396,7 @@ class Service:
         team_id: str | None = None,
     ) -> Message:
         """``/role …``: the ephemeral reply (with "Share in channel" where it makes sense)."""
-        text = clip(text.strip(), MAX_COMMAND_TEXT)
+        text = clip(clean(text).strip(), MAX_COMMAND_TEXT)
         reply = self._command(text, user_id, channel_id, team_id, record=True)
         return with_share(reply.message, text) if reply.shareable else reply.message
 
@@ -471,36 +473,20 @@ class Service:
 
     def _compare(self, text: str) -> Message:
         usage = f"Name two roles, e.g. `{self.command} compare product manager tpm`."
-        pair = self._two_roles(text)
-        if pair is None:
-            parts = [p for p in _COMPARE_SEPARATORS.split(text) if p.strip()]
-            for part in parts or [text]:
-                lookup = self.engine.lookup_role(part)
-                if lookup.role is None and part.strip():
-                    reply = lookup_message(lookup, self.command)
-                    return notice(f"{reply['text']} {usage}")
+        named = self.engine.lookup_roles(text) if text.strip() else ()
+        for lookup in named:
+            if lookup.role is None:
+                reply = lookup_message(lookup, self.command)
+                return notice(f"{reply['text']} {usage}")
+        if len(named) > 2:
+            return notice(f"That names {len(named)} roles; I compare two at a time. {usage}")
+        if len(named) < 2:
             return notice(usage)
-        first, second = pair
+        first, second = (lookup.role for lookup in named)
+        assert first is not None and second is not None
         if first.id == second.id:
             return notice(f"Both names mean the {escape(first.name)}. {usage}")
         return compare_message(first, second, self.knowledge)
-
-    def _two_roles(self, text: str) -> tuple[Role, Role] | None:
-        """Split "product manager vs tpm" (or "pm tpm", "product owner program lead") in two."""
-        parts = [p for p in _COMPARE_SEPARATORS.split(text) if p.strip()]
-        if len(parts) == 2:
-            a, b = (self.engine.lookup_role(p).role for p in parts)
-            if a is not None and b is not None:
-                return a, b
-        words = text.split()
-        if len(words) > 12:
-            return None
-        for cut in range(1, len(words)):
-            a = self.engine.lookup_role(" ".join(words[:cut])).role
-            b = self.engine.lookup_role(" ".join(words[cut:])).role
-            if a is not None and b is not None:
-                return a, b
-        return None
 
     def listen(self, text: str, channel_id: str | None) -> Message:
         """``/role listen on|off``: answer ownership questions here without a mention."""

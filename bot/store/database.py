@@ -39,6 +39,7 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
+from bot.core.normalize import clean, normalize
 from bot.errors import StoreError
 from bot.store.engine import is_sqlite, safe_url
 from bot.store.grouping import group_questions
@@ -85,6 +86,15 @@ NO_ANSWER = ("close_call", "clarify", "unanswered")
 
 _TOKEN = re.compile(r"\b(?:xox[a-z]|xapp|xoxe\.xox[a-z])-[A-Za-z0-9-]{8,}")
 """Slack tokens someone pasted into a question: never stored."""
+_LABELLED_SECRET = re.compile(
+    r"(?i)(pass(?:word|wd)?|pwd|secret|token|api[_ -]?key|access[_ -]?key|private[_ -]?key|"
+    r"hash[_ -]?key|credentials?)(\s*[:=]\s*|\s+is\s+)(?!\[)(\S+)"
+)
+"""``password=hunter2``, ``SLACK_SIGNING_SECRET: 8f…``, ``the api key is abc``: the value goes."""
+_LONG_RUN = re.compile(r"[A-Za-z0-9+/_=.-]{20,}")
+_PIECE = re.compile(r"[-_/+=.]")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+SECRET_REMOVED = "[secret removed]"
 
 
 class SqlStore:
@@ -264,6 +274,7 @@ class SqlStore:
 
     # ================================================================== curator reads
     def get_questions(self, ids: Sequence[int]) -> list[LoggedQuestion]:
+        ids = _possible_ids(ids)
         if not ids:
             return []
         query = select(UnansweredQuestion).where(UnansweredQuestion.id.in_(list(ids)))
@@ -288,15 +299,25 @@ class SqlStore:
         if source is not None:
             query = query.where(UnansweredQuestion.source == Source(source).value)
         query = query.order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
+        if limit is not None and limit < 0:
+            raise StoreError(f"a limit of {limit} questions: give 0 or more")
+        if limit is not None and limit > MAX_LIMIT:
+            limit = None  # more than a table can hold: no limit
+        if since is not None and since.year <= 1:
+            since = None  # "the last 10,000 years": everything
         if limit is not None:
             query = query.limit(limit)
         return self._read("listing questions", query)
 
     def open_groups(self, limit: int = 20, *, scan: int = 5000) -> list[QuestionGroup]:
         """Groups among the ``scan`` most recent open questions, most asked first."""
+        if limit is not None and limit < 0:
+            raise StoreError(f"a limit of {limit} groups: give 0 or more")
         return group_questions(self.list_questions(status="open", limit=scan), limit=limit)
 
     def stats(self, since: datetime | None = None, top: int = 10) -> Stats:
+        if since is not None and since.year <= 1:
+            since = None  # "the last 10,000 years": everything
         day = since.astimezone(UTC).date() if since is not None else None
 
         def run(conn: Any) -> Stats:
@@ -350,6 +371,7 @@ class SqlStore:
     def _resolve(
         self, ids: Sequence[int], status: Status, entry_id: str | None, by: str | None
     ) -> int:
+        ids = _possible_ids(ids)
         if not ids:
             return 0
         statement = (
@@ -415,11 +437,29 @@ class SqlStore:
         if user_id is None:
             return None
         if self._hash_key is None:
-            return user_id[:128]
-        return hmac.new(self._hash_key, user_id.encode(), hashlib.sha256).hexdigest()
+            return clean(user_id)[:128]
+        return hmac.new(self._hash_key, clean(user_id).encode(), hashlib.sha256).hexdigest()
 
     # ================================================================== internals
+    def _text(self, value: str) -> str:
+        """Question text as stored (:func:`_clean`); with user ids hashed, the people it
+        mentions are stored as ``@user-`` and the start of their hash, and the hash key
+        itself, if pasted, is removed."""
+        text = _clean(value)
+        if self._hash_key is None:
+            return text
+        key = self._hash_key.decode(errors="replace")
+        if len(key) >= 8:
+            text = text.replace(key, SECRET_REMOVED)
+        return _MENTION.sub(lambda m: f"@user-{(self.user_key(m.group(1)) or '')[:12]}", text)
+
     def _question_row(self, record: QuestionRecord) -> dict[str, Any]:
+        text = self._text(record.text)
+        normalized = self._text(record.normalized)
+        if text != clean(str(record.text)).replace("\x00", "")[:MAX_TEXT]:
+            # Something was scrubbed: the normalised form (punctuation gone) is made again from
+            # the scrubbed text, since "password hunter2" no longer looks like a secret.
+            normalized = self._text(normalize(text))
         score = float(record.best_score) if record.best_score is not None else None
         if score is not None and not math.isfinite(score):
             score = None
@@ -432,8 +472,8 @@ class SqlStore:
             "message_ts": _clip(record.message_ts, 32),
             "thread_ts": _clip(record.thread_ts, 32),
             "source": Source(record.source).value,
-            "text": _clean(record.text),
-            "normalized": _clean(record.normalized),
+            "text": text,
+            "normalized": normalized,
             "best_entry_id": _clip(record.best_entry_id, 80),
             "best_score": score,
             "suggested_role": _clip(record.suggested_role, 64),
@@ -476,7 +516,7 @@ class SqlStore:
                 with self.engine.begin() as conn:
                     write(conn)
             except Exception as error:
-                if isinstance(error, SQLAlchemyError) and _refused(error):
+                if _refused(error):
                     # The database works but will not take this record: set it aside.
                     logger.warning("the database refused a %s record (%s)", kind, _reason(error))
                     self._set_aside([record])
@@ -547,7 +587,8 @@ class SqlStore:
             with self.engine.begin() if write else self.engine.connect() as conn:
                 result = run(conn)
         except SQLAlchemyError as error:
-            self._mark_down(error)
+            if not _refused(error):  # a request the database refuses is no outage
+                self._mark_down(error)
             raise _store_error(doing + " in", self.engine, error) from None
         self._mark_up()
         return result
@@ -607,16 +648,74 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+MAX_ID = 2**31 - 1
+"""The largest id the question and feedback tables' INTEGER column holds (on PostgreSQL)."""
+MAX_LIMIT = 2**63 - 1
+"""The largest LIMIT either database takes."""
+
+
+def _possible_ids(ids: Sequence[int]) -> list[int]:
+    """Ids a row can have: others (0, -3, 10**30) match nothing, and must not overflow the
+    driver."""
+    return [int(i) for i in ids if 0 < int(i) <= MAX_ID]
+
+
 def _clip(value: str | None, length: int) -> str | None:
     if value is None:
         return None
-    value = str(value).replace("\x00", "")
+    value = clean(str(value)).replace("\x00", "")
     return value[:length] or None
 
 
 def _clean(value: str) -> str:
-    """Question text as stored: no NUL characters, no pasted Slack tokens, bounded length."""
-    return _TOKEN.sub("[token removed]", str(value).replace("\x00", ""))[:MAX_TEXT]
+    """Question text as stored: valid Unicode, no NUL characters, nothing that looks like a
+    secret (Slack tokens, signing secrets, keys, ``password=…``), bounded length."""
+    return scrub_secrets(clean(str(value)).replace("\x00", ""))[:MAX_TEXT]
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` without anything shaped like a secret someone pasted by mistake.
+
+    Slack tokens (``xoxb-…``), values after a label (``password=``, ``secret:``, ``token=``,
+    ``api key is …``), and long random-looking runs: hex of 32 digits or more (signing secrets,
+    hash keys) and base64 of 20 characters or more mixing letters and digits in one piece
+    (URL paths and slugs, made of short pieces, stay).
+    """
+    text = _TOKEN.sub("[token removed]", text)
+    text = _LABELLED_SECRET.sub(_labelled, text)
+    return _LONG_RUN.sub(_random_run, text)
+
+
+def _labelled(match: re.Match[str]) -> str:
+    label, between, value = match.groups()
+    if between.strip() == "is" and not (
+        len(value) >= 8 and re.search(r"[0-9]", value) and re.search(r"[A-Za-z]", value)
+    ):
+        return match.group(0)  # "the password is reset by whom?": words, not a secret
+    return label + between + SECRET_REMOVED
+
+
+def _random_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    longest = max(_PIECE.split(run), key=len)
+    if len(longest) >= 32 and re.fullmatch(r"[0-9a-fA-F]+", longest):
+        return SECRET_REMOVED
+    if (
+        len(longest) >= 20
+        and any(c.isdigit() for c in longest)
+        and any(c.isalpha() for c in longest)
+        and sum(c.isdigit() for c in longest) >= 3
+    ):
+        return SECRET_REMOVED
+    if (  # standard base64 with "/" and "+" inside: no words, no hyphens, all three kinds
+        len(run) >= 32
+        and not re.search(r"[-.]", run)
+        and re.search(r"[A-Z]", run)
+        and re.search(r"[a-z]", run)
+        and re.search(r"[0-9]", run)
+    ):
+        return SECRET_REMOVED
+    return run
 
 
 def _logged(row: Mapping[str, Any]) -> LoggedQuestion:
@@ -675,8 +774,14 @@ def _parse(record: Record) -> tuple[str, dict[str, Any]] | None:
     return kind, parsed
 
 
-def _refused(error: SQLAlchemyError) -> bool:
-    """The database refused the data itself (as opposed to being unreachable or locked)."""
+def _refused(error: BaseException) -> bool:
+    """The database refused the data itself (as opposed to being unreachable or locked).
+
+    Text the driver cannot encode is such a refusal, never an outage."""
+    if isinstance(error, UnicodeError) or isinstance(getattr(error, "orig", None), UnicodeError):
+        return True
+    if not isinstance(error, SQLAlchemyError):
+        return False
     if isinstance(error, DataError | IntegrityError):
         return True
     return isinstance(error, StatementError) and not isinstance(error, DBAPIError)

@@ -146,7 +146,14 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise StoreError(
+            f"cannot open the SQLite database at {safe_url(engine.url)}: its folder "
+            f"{lock_path.parent} is not writable ({error.strerror or error}); SQLite needs to "
+            "write beside the file: point ROLEBOT_DATA_DIR or DATABASE_URL at a writable folder"
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -48,7 +48,7 @@ class Spool:
     # ------------------------------------------------------------------ writing
     def append(self, record: Record) -> None:
         """Add one record. Raises ``OSError`` only if the disk itself refuses."""
-        data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        data = _line(record)
         self.directory.mkdir(parents=True, exist_ok=True)
         for _ in range(10):
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -142,12 +142,7 @@ class Spool:
 
     def reject(self, records: Sequence[Record]) -> None:
         """Set records aside in ``spool-rejected.jsonl`` for a person to look at."""
-        self._set_aside(
-            b"".join(
-                (json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-                for r in records
-            )
-        )
+        self._set_aside(b"".join(_line(r) for r in records))
 
     def _set_aside(self, data: bytes) -> None:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
@@ -156,6 +151,16 @@ class Spool:
             _write_all(out, data)
         finally:
             os.close(out)
+
+
+def _line(record: Record) -> bytes:
+    """One JSON line in UTF-8. Text that is not valid Unicode (a lone surrogate) is written as
+    a JSON escape instead of failing, so the record is kept."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return (text + "\n").encode()
+    except UnicodeEncodeError:
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode()
 
 
 def _same_file(fd: int, path: Path) -> bool:

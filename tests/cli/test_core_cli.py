@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,72 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["role"] == "product_manager"
+
+
+@pytest.mark.parametrize("names", ["program, project", "program and project", "program project"])
+def test_roles_naming_two_roles_asks_for_one(
+    capsys: pytest.CaptureFixture[str], names: str
+) -> None:
+    code, out, err = run(capsys, "roles", names)
+    assert code == 1 and out == ""
+    assert "Program Manager (program_manager)" in err
+    assert "Project Manager (project_manager)" in err
+    assert "name one" in err
+    assert "technical_program_manager" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("program", "Program Manager"), ("technical program", "Technical Program Manager")],
+)
+def test_roles_reads_short_names(capsys: pytest.CaptureFixture[str], name: str, title: str) -> None:
+    code, out, _ = run(capsys, "roles", name)
+    assert code == 0
+    assert out.splitlines()[0].startswith(title)
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (os.mkfifo, "named pipe (FIFO), not a regular file"),
+        (lambda path: path.symlink_to("/dev/zero"), "character device, not a regular file"),
+    ],
+)
+def test_kb_validate_refuses_special_files_at_once(
+    knowledge_copy: Path, make: Callable[[Path], None], says: str
+) -> None:
+    make(knowledge_copy / "team.yaml")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "validate", str(knowledge_copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,  # a FIFO used to block here forever, /dev/zero to read until MemoryError
+    )
+    assert done.returncode == 1
+    assert "team.yaml" in done.stderr and says in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_kb_validate_refuses_a_knowledge_base_without_entries(
+    capsys: pytest.CaptureFixture[str], knowledge_copy: Path
+) -> None:
+    (knowledge_copy / "faq.yaml").unlink()
+    code, _, err = run(capsys, "kb", "validate", str(knowledge_copy))
+    assert code == 1 and "no FAQ entries" in err
+
+
+def test_ask_reads_undecodable_bytes_and_invisible_characters() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "-"],
+        input=b"who owns the \xff road\xe2\x80\x8bmap\n",
+        capture_output=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout.decode("utf-8"))
+    assert data["question"] == "who owns the \ufffd roadmap"
+    assert data["outcome"] == "answered" and data["role"] == "product_manager"

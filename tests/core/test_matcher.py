@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -135,6 +137,12 @@ def test_thresholds_come_from_configuration(knowledge: Knowledge) -> None:
     assert lenient.match(question).outcome == "answered"
 
 
+def _still(path: Path) -> None:
+    """As if written a few seconds ago: the folder has been still since."""
+    past = time.time() - 5
+    os.utime(path, (past, past))
+
+
 def test_reload_swaps_knowledge_and_keeps_it_on_error(knowledge_copy: Path) -> None:
     engine = Engine(knowledge_copy)
     assert engine.ask("who feeds the office goldfish").outcome == "unanswered"
@@ -144,9 +152,11 @@ def test_reload_swaps_knowledge_and_keeps_it_on_error(knowledge_copy: Path) -> N
         "    owner: project_manager\n    distinction: how\n    answer: The project owns it.\n",
         encoding="utf-8",
     )
+    _still(extra)
     assert engine.reload_if_changed() is not None
     assert engine.ask("who feeds the office goldfish").outcome == "answered"
     extra.write_text("entries: [oops\n", encoding="utf-8")
+    _still(extra)
     result = engine.reload_if_changed()
     assert result is not None and result.error is not None and "team.yaml" in str(result.error)
     assert engine.ask("who feeds the office goldfish").outcome == "answered"  # old knowledge kept

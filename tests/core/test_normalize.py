@@ -45,4 +45,4 @@ def test_very_long_text_is_cut() -> None:
 
 
 def test_fold_handles_control_and_symbols() -> None:
-    assert fold("a\x00b\u200bc ✔ d") == "a b c d"
+    assert fold("a\x00b\u200bc ✔ d") == "a bc d"

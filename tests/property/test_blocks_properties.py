@@ -39,6 +39,7 @@ from bot.core.knowledge import (
     load_knowledge,
 )
 from bot.core.matching import Candidate, MatchResult, Query
+from bot.core.normalize import clean
 from bot.core.roles import RoleLookup
 from bot.slack.blocks.answer import (
     answer_message,
@@ -221,12 +222,14 @@ def test_answer_replies_are_valid_and_inert(
     reply = answer_message(answer, question=question, command=command, echo_question=echo_question)
     assert_message(reply, mentions)
     assert_message(with_share(reply, f"who owns {question}"), mentions)
-    # A button that carries the question gives back the question, or its start and "…".
+    # A button that carries the question gives back the question (cleaned: no invisible or
+    # bidirectional characters), or its start and "…".
+    shown = clean(question)
     for block in reply["blocks"]:
         for element in block.get("elements", []):
             carried = decode_value(element.get("value")).get("q")
             if carried is not None:
-                assert carried == question or question.startswith(carried.removesuffix("…"))
+                assert carried == shown or shown.startswith(carried.removesuffix("…"))
 
 
 @given(user_text(), hostile_knowledge(), seeded())

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.core.answers import Answer
 from bot.core.engine import Engine
 from bot.core.knowledge import ROLE_IDS, Knowledge, bundled_knowledge_dir, load_knowledge
+from bot.core.normalize import clean
 
 OUTCOMES = ("answered", "close_call", "clarify", "unanswered")
 
@@ -114,7 +115,7 @@ def assert_well_formed(answer: Answer, knowledge: Knowledge) -> None:
 @settings(max_examples=200)
 def test_any_question_gives_a_well_formed_answer(engine: Engine, question: str) -> None:
     answer = engine.ask(question)
-    assert answer.question == question
+    assert answer.question == clean(question)  # valid Unicode, nothing invisible
     assert_well_formed(answer, engine.knowledge)
 
 

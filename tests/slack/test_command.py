@@ -175,3 +175,31 @@ def test_the_command_name_is_configurable(app_factory: AppFactory) -> None:
     assert "/owns who owns" in reply.dump()
     other = running.slack.command("help", running.respond_url("x"), command="/role")
     assert other.status == 404  # not registered: Bolt does not know it
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("compare product program", "Product Manager vs Program Manager"),
+        ("compare program, technical program", "Program Manager vs Technical Program Manager"),
+        ("compare technical program project", "Technical Program Manager vs Project Manager"),
+        ("compare product and project", "Product Manager vs Project Manager"),
+    ],
+)
+def test_compare_reads_short_role_names(running: Running, text: str, title: str) -> None:
+    reply = _command(running, text)
+    assert reply.blocks()[0]["text"]["text"] == title
+
+
+def test_compare_with_three_roles_asks_for_two(running: Running) -> None:
+    reply = _command(running, "compare product, program, project")
+    text = reply.args["text"]
+    assert "3 roles" in text and "Name two roles" in text
+    assert "Technical Program Manager" not in reply.dump()
+
+
+@pytest.mark.parametrize("text", ["program", "programs", "the program manager"])
+def test_program_alone_is_the_program_manager(running: Running, text: str) -> None:
+    reply = _command(running, text)
+    assert reply.blocks()[0]["text"]["text"].endswith(" Program Manager")
+    assert "Technical" not in reply.blocks()[0]["text"]["text"]

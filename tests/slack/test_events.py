@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 
 import pytest
 from slack_fakes import BOT_ID, BOT_USER_ID
@@ -89,7 +91,6 @@ def test_bots_own_messages_edits_deletions_and_subtypes_are_acknowledged_and_ign
         ),
         message("", user=None, subtype="message_deleted", deleted_ts="1.1"),
         message("joined", subtype="channel_join"),
-        message(ANSWERED, subtype="thread_broadcast"),
         message(ANSWERED, channel="C0GENERAL", channel_type="channel"),  # not listening
         message(ANSWERED, channel="G0PRIVATE", channel_type="group"),
         message(ANSWERED, channel="C0MPIM", channel_type="mpim"),
@@ -191,7 +192,8 @@ def test_edited_knowledge_is_used_without_a_restart(running: Running) -> None:
     running.slack.event(mention(question))
     first = running.fake.wait_for("chat.postMessage")[-1]
     assert "I don't know who owns" in first.args["text"]
-    (running.knowledge_dir / "llamas.yaml").write_text(
+    draft = running.knowledge_dir / "llamas.yaml.draft"
+    draft.write_text(
         "entries:\n"
         "  - id: llama-grooming\n"
         "    questions:\n"
@@ -204,6 +206,9 @@ def test_edited_knowledge_is_used_without_a_restart(running: Running) -> None:
         "    distinction: when\n"
         "    answer: The grooming rota is one project's schedule, so its Project Manager owns it.\n"
     )
+    past = time.time() - 5  # saved a few seconds ago, then moved in: the folder is still
+    os.utime(draft, (past, past))
+    draft.replace(running.knowledge_dir / "llamas.yaml")
     running.slack.event(mention(question))
     second = running.fake.wait_for("chat.postMessage", 2)[-1]
     assert second.args["text"].startswith("Project Manager")
@@ -221,3 +226,15 @@ def test_small_talk_in_a_direct_message_gets_a_hint_and_is_not_logged(
     assert "/role help" in post.dump() or "/role who owns" in post.dump()
     running.fake.quiet(0.3)
     assert _open_questions(running) == []
+
+
+def test_listen_on_in_a_private_channel_answers_its_questions(running: Running) -> None:
+    url = running.respond_url("listen")
+    running.slack.command("listen on", url, channel="G0PRIVATE")
+    (reply,) = running.fake.wait_for("respond")
+    assert "Listening is *on*" in reply.args["text"]
+    event = message(ANSWERED, channel="G0PRIVATE", channel_type="group")
+    running.slack.event(event)
+    (post,) = running.fake.wait_for("chat.postMessage")
+    assert post.args["channel"] == "G0PRIVATE" and post.args["thread_ts"] == event["ts"]
+    assert post.args["text"].startswith("Product Manager")

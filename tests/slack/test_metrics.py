@@ -222,7 +222,8 @@ def test_two_workers_add_up_and_share_knowledge_reloads(
     base, process, temp = two_workers
     slack = SlackClientSide(base + "/slack/events")
     # Knowledge edited while serving reaches every worker.
-    (knowledge_copy / "team.yaml").write_text(
+    draft = knowledge_copy / "team.yaml.draft"
+    draft.write_text(
         "entries:\n"
         "  - id: zebra-crossing-rota\n"
         "    questions:\n"
@@ -235,6 +236,9 @@ def test_two_workers_add_up_and_share_knowledge_reloads(
         "    distinction: how\n"
         "    answer: The zebra crossing rota is one project's schedule, run by its manager.\n"
     )
+    past = time.time() - 5  # saved a few seconds ago, then moved in: the folder is still
+    os.utime(draft, (past, past))
+    draft.replace(knowledge_copy / "team.yaml")
     sent = 0
     deadline = time.monotonic() + 20
     # Each round opens four connections at once, so both workers get some of them.

@@ -150,7 +150,7 @@ def test_promote_to_a_new_entry_is_answered_next_time(
     assert entry.owner == "technical_program_manager" and entry.distinction == "how"
     assert entry.answer == draft_answer(load_knowledge(knowledge_copy).roles[entry.owner])
     assert "curator" in entry.answer and "How and when" in entry.answer
-    assert engine.reload_if_changed() is not None  # the running bot notices, no restart
+    assert engine.reload_if_changed(settle=0.0) is not None  # the running bot notices it
     answer = engine.ask(question)
     assert answer.outcome == "answered" and answer.entry and answer.entry.id == result.entry_id
     promoted = store.list_questions(status="promoted")

@@ -14,7 +14,9 @@ like any other mistake. Nothing but :class:`~bot.errors.KnowledgeError` leaves t
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -357,11 +359,33 @@ class _Builder:
 
     # -- reading
     def read(self, path: Path) -> bytes | None:
-        """The file's bytes, or ``None`` (and a problem) when it cannot or must not be read."""
+        """The file's bytes, or ``None`` (and a problem) when it cannot or must not be read.
+
+        Only regular files are read (a FIFO would block, ``/dev/zero`` never ends), opened
+        without waiting, and never more than :data:`MAX_FILE_BYTES` plus one byte."""
         name = _display_name(path)
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                mode = os.fstat(fd).st_mode
+                if not stat.S_ISREG(mode):
+                    self.problems.append(
+                        Problem(
+                            name,
+                            None,
+                            None,
+                            None,
+                            f"cannot be read (it is {_file_kind(mode)}, not a regular file)",
+                            "make it a readable file, or move it out of the knowledge folder",
+                        )
+                    )
+                    return None
+                with os.fdopen(os.dup(fd), "rb") as handle:
+                    raw = handle.read(MAX_FILE_BYTES + 1)
+            finally:
+                os.close(fd)
+            if len(raw) > MAX_FILE_BYTES:
+                size = max(len(raw), path.stat().st_size)
                 self.problems.append(
                     Problem(
                         name,
@@ -375,7 +399,7 @@ class _Builder:
                     )
                 )
                 return None
-            return path.read_bytes()
+            return raw
         except OSError as exc:
             self.problems.append(
                 Problem(
@@ -497,6 +521,18 @@ class _Builder:
         self._contacts(roles)
         entries = self._entries()
         off_topic = self._off_topic(entries)
+        if not entries and not self.problems:
+            self.problems.append(
+                Problem(
+                    _display_name(self.directory),
+                    None,
+                    None,
+                    None,
+                    "no FAQ entries: a knowledge base without them would decline every question",
+                    "add entries (see the bundled faq.yaml); if faq.yaml was just emptied or "
+                    "removed, restore it",
+                )
+            )
         if not self.roles and not self.problems:
             self.problems.append(
                 Problem(
@@ -1250,6 +1286,19 @@ def _suggest(value: str, choices: Iterable[str]) -> str:
     if best is not None:
         return f"did you mean '{best[0]}'?"
     return f"use one of: {', '.join(options)}" if len(options) <= 8 else ""
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 def _display_name(path: Path) -> str:

@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.core.normalize import clean
+
 Block = dict[str, Any]
 
 MAX_BLOCKS = 50
@@ -63,12 +65,12 @@ def readable(text: str) -> str:
     ``<@U123>`` becomes ``@U123``, ``<!here>`` ``@here``, ``<#C1|general>`` ``#general``,
     ``<https://x|label>`` ``label``; entities are unescaped. The result is *not* escaped yet.
     """
-    text = _CONTROL.sub("", text)
+    text = clean(_CONTROL.sub("", text))
     text = _USER.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     text = _SPECIAL.sub(_special, text)
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    return html.unescape(text).strip()
+    return clean(html.unescape(text)).strip()
 
 
 def _special(match: re.Match[str]) -> str:
@@ -216,7 +218,7 @@ def _json(payload: Mapping[str, str]) -> str:
 
 def encode_value(data: Mapping[str, str | None], shrink: str = "q") -> str:
     """A button's value: compact JSON within 2000 characters, shrinking ``shrink`` to fit."""
-    payload = {k: v for k, v in data.items() if v is not None}
+    payload = {k: clean(v) for k, v in data.items() if v is not None}
     text = _json(payload)
     long_value = payload.get(shrink)
     while len(text) > MAX_BUTTON_VALUE and long_value:
