@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -324,9 +325,17 @@ def test_who_owns_command_and_listen_mode_name_the_holders(running: Running) -> 
     assert "<@U0BOB0001>" in post.dump()
 
 
+def _write_settled(path: Path, text: str) -> None:
+    """Write a knowledge file as if saved a few seconds ago: the folder is still, so a running
+    app loads it on the next question."""
+    path.write_text(text)
+    past = time.time() - 5
+    os.utime(path, (past, past))
+
+
 def test_a_direct_message_names_the_workspace_default(running: Running) -> None:
     contacts = running.knowledge_dir / "contacts.yaml"
-    contacts.write_text("contacts:\n  product_manager:\n    usergroup: S0PRODUCT\n")
+    _write_settled(contacts, "contacts:\n  product_manager:\n    usergroup: S0PRODUCT\n")
     command(running, f"set product_manager {BOB}")
     running.slack.event(message(ROADMAP))
     (post,) = running.fake.wait_for("chat.postMessage")
@@ -357,7 +366,7 @@ def test_quiet_mode_names_first_and_mentions_by_an_edit(app_factory: AppFactory)
 
 def test_home_shows_the_defaults_and_how_to_set_holders(running: Running) -> None:
     contacts = running.knowledge_dir / "contacts.yaml"
-    contacts.write_text("contacts:\n  technical_program_manager:\n    users: [U0TINA001]\n")
+    _write_settled(contacts, "contacts:\n  technical_program_manager:\n    users: [U0TINA001]\n")
     event: dict[str, Any] = {"type": "app_home_opened", "user": "U0ALICE", "tab": "home"}
     running.slack.event(event)
     (publish,) = running.fake.wait_for("views.publish")
