@@ -39,6 +39,9 @@ class Thresholds:
     """A different role within this many points of the best makes it a close call."""
     suggest: float = 40.0
     """Entries at or above this score are offered as "nearest" when unanswered."""
+    max_wrong_rate: float = 0.01
+    """The operator's target: at most this share of answers may be wrong. It picks the
+    calibrated confidence an answer needs (see ``bot/core/matching/calibration.py``)."""
 
     def __post_init__(self) -> None:
         for name in ("answer", "suggest"):
@@ -47,6 +50,11 @@ class Thresholds:
                 raise ConfigError(f"threshold '{name}' must be between 0 and 100, got {value}")
         if not 0 <= self.margin <= 50:
             raise ConfigError(f"threshold 'margin' must be between 0 and 50, got {self.margin}")
+        if not 0 <= self.max_wrong_rate <= 1:
+            raise ConfigError(
+                f"ROLEBOT_MAX_WRONG_RATE must be between 0 and 1 (0.01 is 1 %), "
+                f"got {self.max_wrong_rate}"
+            )
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,9 @@ class Settings:
             answer=_number(get, "ROLEBOT_ANSWER_THRESHOLD", Thresholds.answer, 0, 100),
             margin=_number(get, "ROLEBOT_CLOSE_CALL_MARGIN", Thresholds.margin, 0, 50),
             suggest=_number(get, "ROLEBOT_SUGGEST_THRESHOLD", Thresholds.suggest, 0, 100),
+            max_wrong_rate=_number(
+                get, "ROLEBOT_MAX_WRONG_RATE", Thresholds.max_wrong_rate, 0, 1
+            ),
         )
         curators = frozenset(
             part.strip() for part in (get("ROLEBOT_CURATORS") or "").split(",") if part.strip()
