@@ -45,6 +45,11 @@ FEATURES: tuple[str, ...] = (
     "kind_how",
     "kind_when",
     "length",
+    "top_product",
+    "top_program",
+    "top_project",
+    "scope_agrees",
+    "scope_disagrees",
 )
 """Feature names, in the order of the coefficient vector."""
 
@@ -83,6 +88,12 @@ class Calibration:
             float(data["intercept"]),  # type: ignore[arg-type]
             tuple(sorted(cutoffs)),
         )
+
+    @classmethod
+    def neutral(cls) -> Calibration:
+        """Confidence 0.5 for everything: what a refit starts from."""
+        zeros = np.zeros(len(FEATURES))
+        return cls(FEATURES, zeros, np.ones(len(FEATURES)), zeros, 0.0, ((1.0, 0.5),))
 
     def probability(self, values: npt.NDArray[np.float64]) -> float:
         z = float(np.dot((values - self.mean) / self.scale, self.coef)) + self.intercept

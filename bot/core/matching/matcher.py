@@ -134,12 +134,13 @@ class Matcher:
         knowledge: Knowledge,
         thresholds: Thresholds | None = None,
         tuning: Tuning | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.thresholds = thresholds or Thresholds()
         self.tuning = tuning or Tuning()
         self.index = MatchIndex(knowledge, self.tuning.role_prior)
-        self.calibration: Calibration = load_calibration()
+        self.calibration: Calibration = calibration or load_calibration()
         self.cutoff = self.calibration.cutoff(self.thresholds.max_wrong_rate)
         """The confidence an answer needs, from the operator's ``max_wrong_rate``."""
 
@@ -216,6 +217,7 @@ class Matcher:
             (float(v) for n, v in enumerate(evidence) if n != number), default=0.0
         )
         named = query.roles
+        scope = _scope(query.tokens)
         values = {
             "score": score / 100,
             "margin": (score - rival_score) / 100,
@@ -239,6 +241,11 @@ class Matcher:
             "kind_how": 1.0 if "how" in query.kinds else 0.0,
             "kind_when": 1.0 if "when" in query.kinds else 0.0,
             "length": math.log1p(query.length),
+            "top_product": 1.0 if role == "product_manager" else 0.0,
+            "top_program": 1.0 if role == "program_manager" else 0.0,
+            "top_project": 1.0 if role == "project_manager" else 0.0,
+            "scope_agrees": 1.0 if role in _SCOPE_ROLES.get(scope, ()) else 0.0,
+            "scope_disagrees": 1.0 if scope and role not in _SCOPE_ROLES[scope] else 0.0,
         }
         return tuple(round(values[name], 6) for name in FEATURES)
 
@@ -385,6 +392,37 @@ class Matcher:
         if word in english_words():
             return tuning.unknown_factor
         return tuning.name_unknown_factor
+
+
+_SCOPE_ROLES: dict[str, tuple[str, ...]] = {
+    "one": ("project_manager",),
+    "many": ("program_manager", "technical_program_manager"),
+    "engineering": ("technical_program_manager",),
+}
+"""Which roles a question's scope points to: one project, several projects or departments,
+engineering across teams."""
+_MANY = frozenset(
+    canonical(w) for w in "program projects programs departments teams across cross multiple several".split()
+)
+_ENGINEERING = frozenset(
+    canonical(w)
+    for w in "engineering engineers backend frontend api architecture infrastructure platform "
+    "microservices services technical devops migration integration sdk".split()
+)
+
+
+def _scope(tokens: Sequence[str]) -> str:
+    """The scope a question names: "one" project, "many" projects or departments,
+    "engineering" across teams, or "" when it names none."""
+    words = set(tokens)
+    many = bool(words & _MANY)
+    if many and words & _ENGINEERING:
+        return "engineering"
+    if many:
+        return "many"
+    if "project" in words:
+        return "one"
+    return ""
 
 
 @dataclass(frozen=True)
