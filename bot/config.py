@@ -110,9 +110,7 @@ class Settings:
             answer=_number(get, "ROLEBOT_ANSWER_THRESHOLD", Thresholds.answer, 0, 100),
             margin=_number(get, "ROLEBOT_CLOSE_CALL_MARGIN", Thresholds.margin, 0, 50),
             suggest=_number(get, "ROLEBOT_SUGGEST_THRESHOLD", Thresholds.suggest, 0, 100),
-            max_wrong_rate=_number(
-                get, "ROLEBOT_MAX_WRONG_RATE", Thresholds.max_wrong_rate, 0, 1
-            ),
+            max_wrong_rate=_number(get, "ROLEBOT_MAX_WRONG_RATE", Thresholds.max_wrong_rate, 0, 1),
         )
         curators = frozenset(
             part.strip() for part in (get("ROLEBOT_CURATORS") or "").split(",") if part.strip()

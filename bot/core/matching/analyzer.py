@@ -139,6 +139,7 @@ class Analyzer:
         tokens: list[str] = []
         seen_singular: set[str] = set()
         previous = ""
+        links = link_words(text)
         # Asking who: a cue word, roles to choose between ("product or program manager?"),
         # or "is it on ..." (on someone's plate).
         asks_owner = (
@@ -151,6 +152,8 @@ class Analyzer:
                 # "on call", "a zoom call": a call, not a decision; "on call" is one word.
                 word = "oncall" if previous == "on" else "meeting"  # noqa: PLW2901
             previous = word
+            if word in links:
+                continue  # a link is what the question points at, not what it asks
             if word in OWNER_CUES or word in DECIDE_CUES:
                 asks_owner = True
             if word in SCOPE_SINGULARS:
@@ -192,6 +195,17 @@ class Analyzer:
             asks_owner=asks_owner,
             length=len(normalized.split()),
         )
+
+
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b\S+\.(?:com|org|net|io|dev|app)(?:/\S*)?", re.IGNORECASE
+)
+
+
+def link_words(text: str) -> frozenset[str]:
+    """Folded words that only make up links in a message ("https jira example com ...")."""
+    found = _URL.findall(slack_to_plain(text[:4000])) if "." in text else []
+    return frozenset(w for link in found for w in fold(link).split())
 
 
 def neutral_words(text: str) -> frozenset[str]:

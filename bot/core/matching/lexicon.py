@@ -65,7 +65,7 @@ NOT_DECIDING_BEFORE_CALL: frozenset[str] = frozenset(
 OWNER_CUES: frozenset[str] = frozenset(
     "who whom whose whos whoever owner owners own owns owned ownership responsible "
     "responsibility accountable accountability charge ask ping contact reach bug "
-    "role roles job duty duties".split()
+    "role roles job duty duties anyone anybody someone somebody".split()
 )
 """Words of asking who owns something; without any, a message is rarely an ownership question."""
 HOW_CUES: frozenset[str] = frozenset("how".split())

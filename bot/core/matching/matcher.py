@@ -402,7 +402,8 @@ _SCOPE_ROLES: dict[str, tuple[str, ...]] = {
 """Which roles a question's scope points to: one project, several projects or departments,
 engineering across teams."""
 _MANY = frozenset(
-    canonical(w) for w in "program projects programs departments teams across cross multiple several".split()
+    canonical(w)
+    for w in "program projects programs departments teams across cross multiple several".split()
 )
 _ENGINEERING = frozenset(
     canonical(w)
