@@ -69,11 +69,15 @@ def faq_examples(knowledge: Knowledge) -> list[tuple[list[float], int]]:
     phrasings = [(q, e.owner) for e in knowledge.entries for q in e.questions]
     for fold in range(FOLDS):
         held = [(q, owner) for n, (q, owner) in enumerate(phrasings) if n % FOLDS == fold]
-        matcher = Matcher(calibration=NEUTRAL, knowledge=without(knowledge, {q for q, _ in held}, set()))
+        matcher = Matcher(
+            calibration=NEUTRAL, knowledge=without(knowledge, {q for q, _ in held}, set())
+        )
         rows += examples(matcher, held)
     for fold in range(FOLDS):
         entries = [e for n, e in enumerate(knowledge.entries) if n % FOLDS == fold]
-        matcher = Matcher(calibration=NEUTRAL, knowledge=without(knowledge, set(), {e.id for e in entries}))
+        matcher = Matcher(
+            calibration=NEUTRAL, knowledge=without(knowledge, set(), {e.id for e in entries})
+        )
         rows += examples(matcher, [(q, e.owner) for e in entries for q in e.questions])
     return rows
 
@@ -136,7 +140,10 @@ def main() -> int:
     final = model().fit(z, y, sample_weight=weight)
     table = cutoffs(out_of_fold, y.astype(bool), weight)
     is_tuning = source == "tuning"
-    print("tuning-only cut-offs:", cutoffs(out_of_fold[is_tuning], y[is_tuning].astype(bool), weight[is_tuning]))
+    print(
+        "tuning-only cut-offs:",
+        cutoffs(out_of_fold[is_tuning], y[is_tuning].astype(bool), weight[is_tuning]),
+    )
     data = {
         "fitted_by": "scripts/fit_calibration.py",
         "examples": {name: len(rows) for name, rows in sets.items()},

@@ -18,11 +18,10 @@ the answer threshold and lead every other role by the close-call margin.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
-
-import math
 
 import numpy as np
 import numpy.typing as npt
