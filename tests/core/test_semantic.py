@@ -91,6 +91,15 @@ def test_role_scores_are_each_roles_best_cosine(index: SemanticIndex) -> None:
         assert scores[role] == pytest.approx(best)
     assert max(scores, key=scores.__getitem__) == "technical_program_manager"
     assert view.hits[0].cosine == pytest.approx(max(view.entry_scores.values()))
+    tpm = view.support("technical_program_manager")
+    assert tpm is not None
+    assert tpm > 0
+    assert tpm == pytest.approx(scores["technical_program_manager"] - sorted(scores.values())[-2])
+    product = view.support("product_manager")
+    assert product is not None
+    assert product == pytest.approx(scores["product_manager"] - scores["technical_program_manager"])
+    assert view.support("no_such_role") is None
+    assert index.view(":tada:").support("product_manager") is None
 
 
 @needs_model

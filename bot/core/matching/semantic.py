@@ -76,6 +76,15 @@ class SemanticView:
     entry_scores: Mapping[str, float]
     """Each entry's best cosine (empty when the text has no vector)."""
 
+    def support(self, role: str) -> float | None:
+        """How much nearer ``role``'s phrasings are than any other role's: its best cosine minus
+        the best other role's (-2 to 2; positive means the vectors side with ``role``).
+        ``None`` when the text has no vector or ``role`` has no phrasing."""
+        if role not in self.role_scores or len(self.role_scores) < 2:
+            return None
+        other = max(c for r, c in self.role_scores.items() if r != role)
+        return self.role_scores[role] - other
+
 
 @dataclass(frozen=True)
 class _Loaded:
