@@ -315,7 +315,7 @@ _ASK = """
 
     knowledge = load_knowledge(bundled_knowledge_dir())
     built = [SemanticIndex.build(knowledge, None) for _ in range(2)]
-    engine = Engine(bundled_knowledge_dir(), semantic=True)
+    engine = Engine(bundled_knowledge_dir(), semantic={semantic})
     questions = [q["q"] for q in __import__("yaml").safe_load(open({questions!r}))["questions"]]
     from bot.cli.ask import to_json
     answers = [to_json(engine.ask(question)) for question in questions]
@@ -325,15 +325,15 @@ _ASK = """
 """
 
 
-def _ask_in_subprocess(block: str, env: dict[str, str] | None = None) -> dict[str, object]:
+def _ask_in_subprocess(block: str, *, semantic: bool) -> dict[str, object]:
     questions = str(ROOT / "tests" / "eval" / "questions.yaml")
+    code = textwrap.dedent(_ASK).format(block=block, questions=questions, semantic=semantic)
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_ASK).format(block=block, questions=questions)],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT,
-        env=env,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -342,8 +342,8 @@ def _ask_in_subprocess(block: str, env: dict[str, str] | None = None) -> dict[st
     return data
 
 
-def test_without_wordllama_the_index_is_none_and_answers_are_unchanged() -> None:
-    blocked = _ask_in_subprocess("sys.modules['wordllama'] = None")
+def test_without_wordllama_the_index_is_none_and_answers_are_as_with_it_off() -> None:
+    blocked = _ask_in_subprocess("sys.modules['wordllama'] = None", semantic=True)
     assert blocked["built"] == [False, False]
     assert blocked["engine"] is False
     notices = [
@@ -351,9 +351,10 @@ def test_without_wordllama_the_index_is_none_and_answers_are_unchanged() -> None
     ]
     assert len(notices) == 1, blocked["stderr"]
     assert notices[0].startswith("bot.core.matching.semantic ")
-    plain = _ask_in_subprocess("")
-    assert plain["engine"] is (semantic._load_model() is not None)
-    assert blocked["answers"] == plain["answers"]
+    off = _ask_in_subprocess("", semantic=False)
+    assert off["engine"] is False
+    assert len(blocked["answers"]) > 250  # type: ignore[arg-type]
+    assert blocked["answers"] == off["answers"]
 
 
 @needs_model
@@ -414,3 +415,24 @@ def test_loads_and_answers_with_no_network_at_all(tmp_path: Path) -> None:
     assert out.split() == ["product_manager", "True"]
     assert not (home / ".cache").exists()
     assert not (home / "hf").exists()
+
+
+@needs_model
+@pytest.mark.parametrize("value", ["auto", "off"])
+def test_the_cli_engine_follows_rolebot_semantic(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from bot.cli.context import Context
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("ROLEBOT_SEMANTIC", value)
+    monkeypatch.setenv("ROLEBOT_DATA_DIR", str(tmp_path / "data"))
+    engine = Context(argparse.Namespace(knowledge=None)).engine
+    if value == "off":
+        assert engine.semantic is None
+        assert not (tmp_path / "data").exists()
+    else:
+        assert engine.semantic is not None
+        assert len(_cache_files(tmp_path / "data" / "semantic")) == 1
