@@ -84,6 +84,8 @@ class Settings:
     """``rolebot serve``: the port (``ROLEBOT_PORT``, else ``PORT`` as hosting platforms set it)."""
     workers: int = 2
     """``rolebot serve``: worker processes, each with its own engine and database connections."""
+    semantic: Literal["auto", "off"] = "auto"
+    """``auto``: build the semantic index when the ``semantic`` extra is installed."""
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -153,6 +155,9 @@ class Settings:
                 "(a long random secret: python -c 'import secrets; print(secrets.token_hex(32))')"
             )
         knowledge = get("ROLEBOT_KNOWLEDGE_DIR")
+        semantic = (get("ROLEBOT_SEMANTIC") or "auto").lower()
+        if semantic not in ("auto", "off"):
+            raise ConfigError(f"ROLEBOT_SEMANTIC: must be 'auto' or 'off', got '{semantic}'")
         return cls(
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -174,6 +179,7 @@ class Settings:
             host=get("ROLEBOT_HOST") or "0.0.0.0",
             port=_integer(get, "ROLEBOT_PORT", _integer(get, "PORT", 3000, 1, 65535), 1, 65535),
             workers=_integer(get, "ROLEBOT_WORKERS", 2, 1, 64),
+            semantic=semantic,  # type: ignore[arg-type]
         )
 
     # ------------------------------------------------------------------ helpers
@@ -187,6 +193,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'rolebot.db').resolve()}"
+
+    @property
+    def semantic_cache_dir(self) -> Path | None:
+        """Where the semantic index caches its phrasing vectors (``None`` when it is off)."""
+        return None if self.semantic == "off" else self.data_dir / "semantic"
 
     def require_slack(self, mode: RunMode) -> None:
         """Stop with one line naming the first missing Slack variable for ``mode``."""
