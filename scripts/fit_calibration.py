@@ -1,6 +1,7 @@
-"""Fit the calibrated decision and write bot/core/matching/calibration.json.
+"""Fit the calibrated decision: bot/core/matching/calibration.json (lexical features) and,
+when the semantic extra is installed, calibration-semantic.json (with its features too).
 
-    .venv/bin/pip install -e ".[fit]" && .venv/bin/python scripts/fit_calibration.py
+    .venv/bin/pip install -e ".[fit,semantic]" && .venv/bin/python scripts/fit_calibration.py
 
 Deterministic (fixed folds and seeds). The labelled examples are, never the holdout:
 
@@ -31,7 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.knowledge import Knowledge, load_knowledge  # noqa: E402
 from bot.core.matching import Matcher  # noqa: E402
-from bot.core.matching.calibration import CALIBRATION_FILE, FEATURES, Calibration  # noqa: E402
+from bot.core.matching.calibration import (  # noqa: E402
+    CALIBRATION_FILE,
+    FEATURES,
+    SEMANTIC_CALIBRATION_FILE,
+    SEMANTIC_FEATURES,
+    Calibration,
+)
+from bot.core.matching.semantic import SemanticIndex  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
 
 FOLDS = 10
@@ -39,7 +47,16 @@ TUNING_WEIGHT = 8.0
 """The tuning set is worded as people write; the FAQ's phrasings are easier. Weigh it more."""
 RATES = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 1.0)
 MIN_ANSWERED = 25
-NEUTRAL = Calibration.neutral()
+
+
+def matcher_for(knowledge: Knowledge, semantic: bool) -> Matcher:
+    """A matcher that only measures (neutral coefficients), with the semantic index of the
+    same knowledge when fitting the semantic coefficients."""
+    if not semantic:
+        return Matcher(knowledge, calibration=Calibration.neutral())
+    index = SemanticIndex.build(knowledge)
+    assert index is not None
+    return Matcher(knowledge, calibration=Calibration.neutral(SEMANTIC_FEATURES), semantic=index)
 
 
 def examples(matcher: Matcher, questions: list[tuple[str, str]]) -> list[tuple[list[float], int]]:
@@ -64,20 +81,16 @@ def without(knowledge: Knowledge, drop_phrasings: set[str], drop_entries: set[st
     return replace(knowledge, entries=tuple(entries))
 
 
-def faq_examples(knowledge: Knowledge) -> list[tuple[list[float], int]]:
+def faq_examples(knowledge: Knowledge, semantic: bool) -> list[tuple[list[float], int]]:
     rows: list[tuple[list[float], int]] = []
     phrasings = [(q, e.owner) for e in knowledge.entries for q in e.questions]
     for fold in range(FOLDS):
         held = [(q, owner) for n, (q, owner) in enumerate(phrasings) if n % FOLDS == fold]
-        matcher = Matcher(
-            calibration=NEUTRAL, knowledge=without(knowledge, {q for q, _ in held}, set())
-        )
+        matcher = matcher_for(without(knowledge, {q for q, _ in held}, set()), semantic)
         rows += examples(matcher, held)
     for fold in range(FOLDS):
         entries = [e for n, e in enumerate(knowledge.entries) if n % FOLDS == fold]
-        matcher = Matcher(
-            calibration=NEUTRAL, knowledge=without(knowledge, set(), {e.id for e in entries})
-        )
+        matcher = matcher_for(without(knowledge, set(), {e.id for e in entries}), semantic)
         rows += examples(matcher, [(q, e.owner) for e in entries for q in e.questions])
     return rows
 
@@ -112,13 +125,24 @@ def cutoffs(
 
 
 def main() -> int:
+    fit(semantic=False)
+    if SemanticIndex.build(load_knowledge(ROOT / "knowledge")) is None:
+        print("the semantic extra is not installed: calibration-semantic.json left as it is")
+    else:
+        fit(semantic=True)
+    return 0
+
+
+def fit(semantic: bool) -> None:
     knowledge = load_knowledge(ROOT / "knowledge")
-    matcher = Matcher(knowledge, calibration=NEUTRAL)
+    matcher = matcher_for(knowledge, semantic)
+    features = SEMANTIC_FEATURES if semantic else FEATURES
+    target = SEMANTIC_CALIBRATION_FILE if semantic else CALIBRATION_FILE
     tuning = [(c.question, c.expect) for c in load_cases(ROOT / "tests/eval/questions.yaml")]
     tuning = [(q, e) for q, e in tuning if e != "clarify"]
     sets = {
         "tuning": examples(matcher, tuning),
-        "faq": faq_examples(knowledge),
+        "faq": faq_examples(knowledge, semantic),
         "off_topic": off_topic_examples(knowledge, matcher),
     }
     x = np.asarray([f for rows in sets.values() for f, _ in rows], dtype=np.float64)
@@ -147,16 +171,16 @@ def main() -> int:
     data = {
         "fitted_by": "scripts/fit_calibration.py",
         "examples": {name: len(rows) for name, rows in sets.items()},
-        "features": list(FEATURES),
+        "features": list(features),
         "mean": [round(float(v), 6) for v in mean],
         "scale": [round(float(v), 6) for v in scale],
         "coef": [round(float(v), 6) for v in final.coef_[0]],
         "intercept": round(float(final.intercept_[0]), 6),
         "cutoffs": table,
     }
-    CALIBRATION_FILE.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {CALIBRATION_FILE.relative_to(ROOT)}: {data['examples']}")
-    for name, value in zip(FEATURES, final.coef_[0], strict=True):
+    target.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {target.relative_to(ROOT)}: {data['examples']}")
+    for name, value in zip(features, final.coef_[0], strict=True):
         print(f"  {name:<16}{value:+.3f}")
     print("cut-offs (max wrong rate -> confidence):", table)
     for name in sets:
@@ -170,7 +194,6 @@ def main() -> int:
                     f"  {b / 10:.1f}-{(b + 1) / 10:.1f}  n={sel.sum():5d}  "
                     f"conf={out_of_fold[mask][sel].mean():.3f}  acc={y[mask][sel].mean():.3f}"
                 )
-    return 0
 
 
 if __name__ == "__main__":

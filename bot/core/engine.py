@@ -116,7 +116,7 @@ class Engine:
         semantic = SemanticIndex.build(knowledge, self._semantic_cache) if self._semantic else None
         return _State(
             knowledge,
-            Matcher(knowledge, self.thresholds),
+            Matcher(knowledge, self.thresholds, semantic=semantic),
             RoleDirectory(knowledge),
             stamp,
             semantic,

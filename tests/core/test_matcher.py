@@ -258,3 +258,28 @@ def test_confidence_is_a_probability_and_follows_the_answer(engine: Engine) -> N
     off = engine.ask("who owns the espresso machine?").result
     assert 0.0 <= off.confidence < sure.confidence <= 1.0
     assert sure.confidence >= engine.matcher.cutoff
+
+
+def test_the_semantic_second_opinion_joins_the_decision(knowledge: Knowledge) -> None:
+    """With the semantic index its features join the calibrated decision (its own fitted
+    coefficients); without it the lexical coefficients decide alone."""
+    from bot.core.matching.calibration import FEATURES, SEMANTIC_FEATURES
+    from bot.core.matching.semantic import SemanticIndex
+
+    index = SemanticIndex.build(knowledge)
+    if index is None:
+        pytest.skip("the semantic extra is not installed")
+    lexical = Matcher(knowledge)
+    semantic = Matcher(knowledge, semantic=index)
+    assert semantic.calibration.features == SEMANTIC_FEATURES
+    assert lexical.calibration.features == FEATURES
+    question = "who decides whether the Orbit app should get an offline mode at all?"
+    with_vectors = semantic.match(question)
+    alone = lexical.match(question)
+    assert len(with_vectors.features) == len(SEMANTIC_FEATURES)
+    assert with_vectors.features[: len(FEATURES)] == alone.features
+    assert with_vectors.role == alone.role == "product_manager"
+    for text in ("who's the on-call engineer this week?", "what's the product of 7 and 8?"):
+        assert semantic.match(text).outcome == "unanswered"
+    emoji = semantic.match("who owns :tada: 🎉🎉 " * 500)
+    assert 0.0 <= emoji.confidence <= 1.0

@@ -53,7 +53,19 @@ FEATURES: tuple[str, ...] = (
 )
 """Feature names, in the order of the coefficient vector."""
 
+SEMANTIC_FEATURES: tuple[str, ...] = (
+    *FEATURES,
+    "semantic_support",
+    "semantic_role_cosine",
+    "semantic_nearest_agrees",
+    "semantic_entry_cosine",
+)
+"""With the semantic index: what its nearest phrasings say about the top role (its best
+cosine minus the best other role's, its best cosine, whether the nearest phrasing is of that
+role, the cosine of the lexical best entry)."""
+
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+SEMANTIC_CALIBRATION_FILE = Path(__file__).with_name("calibration-semantic.json")
 
 
 @dataclass(frozen=True)
@@ -69,11 +81,13 @@ class Calibration:
     """(max wrong rate, confidence cut-off), by increasing rate."""
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Calibration:
+    def from_dict(
+        cls, data: dict[str, object], expected: tuple[str, ...] = FEATURES
+    ) -> Calibration:
         features = tuple(str(f) for f in data["features"])  # type: ignore[attr-defined]
-        if features != FEATURES:
+        if features != expected:
             raise ValueError(
-                f"{CALIBRATION_FILE.name} was fitted on other features; "
+                "the calibration file was fitted on other features; "
                 "rerun scripts/fit_calibration.py"
             )
         cutoffs = tuple(
@@ -90,10 +104,10 @@ class Calibration:
         )
 
     @classmethod
-    def neutral(cls) -> Calibration:
+    def neutral(cls, features: tuple[str, ...] = FEATURES) -> Calibration:
         """Confidence 0.5 for everything: what a refit starts from."""
-        zeros = np.zeros(len(FEATURES))
-        return cls(FEATURES, zeros, np.ones(len(FEATURES)), zeros, 0.0, ((1.0, 0.5),))
+        zeros = np.zeros(len(features))
+        return cls(features, zeros, np.ones(len(features)), zeros, 0.0, ((1.0, 0.5),))
 
     def probability(self, values: npt.NDArray[np.float64]) -> float:
         z = float(np.dot((values - self.mean) / self.scale, self.coef)) + self.intercept
@@ -110,6 +124,9 @@ class Calibration:
         return chosen
 
 
-@lru_cache(maxsize=1)
-def load_calibration() -> Calibration:
-    return Calibration.from_dict(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")))
+@lru_cache(maxsize=2)
+def load_calibration(semantic: bool = False) -> Calibration:
+    """The committed coefficients: lexical only, or with the semantic index's features."""
+    path = SEMANTIC_CALIBRATION_FILE if semantic else CALIBRATION_FILE
+    expected = SEMANTIC_FEATURES if semantic else FEATURES
+    return Calibration.from_dict(json.loads(path.read_text(encoding="utf-8")), expected)

@@ -33,6 +33,7 @@ from bot.core.matching.analyzer import Query
 from bot.core.matching.calibration import FEATURES, Calibration, load_calibration
 from bot.core.matching.index import MatchIndex, english_words
 from bot.core.matching.lexicon import canonical
+from bot.core.matching.semantic import SemanticIndex
 
 Outcome = Literal["answered", "close_call", "unanswered", "clarify"]
 Kind = Literal["faq", "definition", "none"]
@@ -43,6 +44,9 @@ HOLDER_CONFIDENCE = 0.97
 """A role asked for by name ("who is our TPM for X", "what does a TPM do?")."""
 MAX_INEXACT_SCORE = 99.0
 """Scores of 100 mean a curated phrasing asked as written; anything else stays below."""
+
+MAX_SEMANTIC_CHARS = 2000
+"""The semantic index sees at most this much of a question (as the matcher does)."""
 
 TOP_PHRASINGS = 40
 """Phrasings refined with rapidfuzz after the vectorised pass."""
@@ -134,12 +138,17 @@ class Matcher:
         thresholds: Thresholds | None = None,
         tuning: Tuning | None = None,
         calibration: Calibration | None = None,
+        semantic: SemanticIndex | None = None,
     ) -> None:
+        """``semantic``: the optional second opinion; its features then join the calibrated
+        decision, with the coefficients fitted for them. Without it rolebot decides on the
+        lexical features alone, with their own coefficients."""
         self.knowledge = knowledge
         self.thresholds = thresholds or Thresholds()
         self.tuning = tuning or Tuning()
         self.index = MatchIndex(knowledge, self.tuning.role_prior)
-        self.calibration: Calibration = calibration or load_calibration()
+        self.semantic = semantic
+        self.calibration: Calibration = calibration or load_calibration(semantic is not None)
         self.cutoff = self.calibration.cutoff(self.thresholds.max_wrong_rate)
         """The confidence an answer needs, from the operator's ``max_wrong_rate``."""
 
@@ -246,7 +255,25 @@ class Matcher:
             "scope_agrees": 1.0 if role in _SCOPE_ROLES.get(scope, ()) else 0.0,
             "scope_disagrees": 1.0 if scope and role not in _SCOPE_ROLES[scope] else 0.0,
         }
-        return tuple(round(values[name], 6) for name in FEATURES)
+        lexical = tuple(round(values[name], 6) for name in FEATURES)
+        if self.semantic is None:
+            return lexical
+        return lexical + self._semantic_features(query.text, role, best.entry_id)
+
+    def _semantic_features(self, text: str, role: str, entry_id: str) -> tuple[float, ...]:
+        """What the semantic index says of the top role; neutral zeros when the text has no
+        vector (emoji, markup)."""
+        assert self.semantic is not None
+        view = self.semantic.view(text[:MAX_SEMANTIC_CHARS], 1)
+        if not view.hits:
+            return (0.0, 0.0, 0.0, 0.0)
+        support = view.support(role)
+        return (
+            round(support if support is not None else 0.0, 6),
+            round(view.role_scores.get(role, 0.0), 6),
+            1.0 if view.hits[0].role == role else 0.0,
+            round(view.entry_scores.get(entry_id, 0.0), 6),
+        )
 
     def _by_role(self, candidates: list[Candidate]) -> list[tuple[str, float, Candidate]]:
         """Each role's score and best candidate, best role first."""
