@@ -35,6 +35,7 @@ _HOLDER = re.compile(
 )
 """Text before a role name when the question asks who holds that role ("who's our TPM ...")."""
 _ON_SOMEONE = re.compile(r"\b(?:is|s) (?:it|this|that) on\b")
+_MAYBE_NEUTRAL = re.compile(r"[A-Z0-9./]")
 _SENTENCE_END = re.compile(r"[.!?:;]$")
 _ID_LIKE = re.compile(r"[a-z]", re.IGNORECASE)
 
@@ -128,18 +129,20 @@ class Analyzer:
     def __init__(self, knowledge: Knowledge) -> None:
         self.mentions = RoleMentions.from_knowledge(knowledge)
 
-    def analyze(self, text: str) -> Query:
+    def analyze(self, text: str, *, phrasing: bool = False) -> Query:
+        """``phrasing``: a curated FAQ phrasing, whose every word counts (no names or links
+        are set aside), analysed faster."""
         normalized = normalize(text)
-        return self._analyze_normalized(text, normalized)
+        return self._analyze_normalized(text, normalized, phrasing)
 
-    def _analyze_normalized(self, text: str, normalized: str) -> Query:
+    def _analyze_normalized(self, text: str, normalized: str, phrasing: bool = False) -> Query:
         stripped, named, ambiguous, holders = self.mentions.find(normalized)
         kinds: set[str] = set()
         words: list[str] = []
         tokens: list[str] = []
         seen_singular: set[str] = set()
         previous = ""
-        links = link_words(text)
+        links = frozenset() if phrasing else link_words(text)
         # Asking who: a cue word, roles to choose between ("product or program manager?"),
         # or "is it on ..." (on someone's plate).
         asks_owner = (
@@ -191,7 +194,7 @@ class Analyzer:
             ambiguous=tuple(ambiguous),
             kinds=frozenset(kinds),
             holder=next(iter(holders)) if len(holders) == 1 and len(named) == 1 else None,
-            neutral=neutral_words(text),
+            neutral=frozenset() if phrasing else neutral_words(text),
             asks_owner=asks_owner,
             length=len(normalized.split()),
         )
@@ -216,6 +219,8 @@ def neutral_words(text: str) -> frozenset[str]:
     """
     if len(text) > 4000:
         text = text[:4000]
+    if not _MAYBE_NEUTRAL.search(text):
+        return frozenset()  # no capital, digit or link: nothing to set aside (most questions)
     neutral: set[str] = set()
     first = True
     for raw in slack_to_plain(text).split():
