@@ -35,7 +35,7 @@ def report_at_two_percent() -> Report:
 def test_the_default_target_of_one_percent(report: Report) -> None:
     """Wrong answers are wrong roles plus out-of-scope questions answered, over all answered."""
     assert report.wrong_rate <= 0.01, report.summary()
-    assert report.accuracy >= 0.90, report.summary()
+    assert report.accuracy >= 0.93, report.summary()
     assert report.rejection >= 0.97, report.summary()
 
 
