@@ -180,6 +180,12 @@ class Analyzer:
             if token and token not in tokens:
                 words.append(word)
                 tokens.append(token)
+        # "the app project, the website project": every mention means one of several projects,
+        # so the singular does not pull to the one-project role.
+        several = {canonical(w) for w in seen_singular if canonical(w + "s") in tokens}
+        if several:
+            kept = [(w, t) for w, t in zip(words, tokens, strict=True) if t not in several]
+            words, tokens = [w for w, _ in kept], [t for _, t in kept]
         # The question's kind becomes a word of its own ("?why"), so how strongly each kind leans
         # to each role is learned from the FAQ's phrasings, like any other word.
         for kind in sorted(kinds):
