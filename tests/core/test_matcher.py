@@ -251,6 +251,12 @@ def test_scope_separates_one_project_from_several(engine: Engine) -> None:
     ).result
     assert one.best is not None and one.best.role == "project_manager"
     assert several.best is not None and several.best.role == "program_manager"
+    listed = engine.ask(
+        "who keeps the overall schedule for Northstar: the app project, the website project "
+        "and the partner portal project?"
+    )
+    assert listed.role is not None and listed.role.id == "program_manager"
+    assert "project" not in listed.result.query.tokens  # every mention is one of several
 
 
 def test_confidence_is_a_probability_and_follows_the_answer(engine: Engine) -> None:
