@@ -39,6 +39,9 @@ class Thresholds:
     """A different role within this many points of the best makes it a close call."""
     suggest: float = 40.0
     """Entries at or above this score are offered as "nearest" when unanswered."""
+    max_wrong_rate: float = 0.01
+    """The operator's target: at most this share of answers may be wrong. It picks the
+    calibrated confidence an answer needs (see ``bot/core/matching/calibration.py``)."""
 
     def __post_init__(self) -> None:
         for name in ("answer", "suggest"):
@@ -47,6 +50,11 @@ class Thresholds:
                 raise ConfigError(f"threshold '{name}' must be between 0 and 100, got {value}")
         if not 0 <= self.margin <= 50:
             raise ConfigError(f"threshold 'margin' must be between 0 and 50, got {self.margin}")
+        if not 0 <= self.max_wrong_rate <= 1:
+            raise ConfigError(
+                f"ROLEBOT_MAX_WRONG_RATE must be between 0 and 1 (0.01 is 1 %), "
+                f"got {self.max_wrong_rate}"
+            )
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,8 @@ class Settings:
     """Who may change a channel's role holders (``/role set``, ``/role unset``)."""
     holders_notify: bool = True
     """Answers mention role holders (notifying them), or name them without a notification."""
+    semantic: Literal["auto", "off"] = "auto"
+    """``auto``: build the semantic index when the ``semantic`` extra is installed."""
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -106,6 +116,7 @@ class Settings:
             answer=_number(get, "ROLEBOT_ANSWER_THRESHOLD", Thresholds.answer, 0, 100),
             margin=_number(get, "ROLEBOT_CLOSE_CALL_MARGIN", Thresholds.margin, 0, 50),
             suggest=_number(get, "ROLEBOT_SUGGEST_THRESHOLD", Thresholds.suggest, 0, 100),
+            max_wrong_rate=_number(get, "ROLEBOT_MAX_WRONG_RATE", Thresholds.max_wrong_rate, 0, 1),
         )
         curators = frozenset(
             part.strip() for part in (get("ROLEBOT_CURATORS") or "").split(",") if part.strip()
@@ -154,6 +165,9 @@ class Settings:
                 f"ROLEBOT_HOLDERS_EDITORS: must be 'anyone' or 'curators', got '{editors}'"
             )
         notify = get("ROLEBOT_HOLDERS_NOTIFY")
+        semantic = (get("ROLEBOT_SEMANTIC") or "auto").lower()
+        if semantic not in ("auto", "off"):
+            raise ConfigError(f"ROLEBOT_SEMANTIC: must be 'auto' or 'off', got '{semantic}'")
         return cls(
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -177,6 +191,7 @@ class Settings:
             workers=_integer(get, "ROLEBOT_WORKERS", 2, 1, 64),
             holders_editors=editors,  # type: ignore[arg-type]
             holders_notify=notify is None or _flag(get, "ROLEBOT_HOLDERS_NOTIFY"),
+            semantic=semantic,  # type: ignore[arg-type]
         )
 
     # ------------------------------------------------------------------ helpers
@@ -190,6 +205,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'rolebot.db').resolve()}"
+
+    @property
+    def semantic_cache_dir(self) -> Path | None:
+        """Where the semantic index caches its phrasing vectors (``None`` when it is off)."""
+        return None if self.semantic == "off" else self.data_dir / "semantic"
 
     def require_slack(self, mode: RunMode) -> None:
         """Stop with one line naming the first missing Slack variable for ``mode``."""

@@ -48,6 +48,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "role_name": answer.role.name if answer.role else None,
         "entry_id": answer.entry.id if answer.entry else None,
         "score": round(answer.score, 1),
+        "confidence": round(result.confidence, 3),
         "distinction": answer.entry.distinction if answer.entry else None,
         "answer": answer.entry.answer if answer.entry else None,
         "matched_question": result.best.phrasing if answer.entry and result.best else None,
@@ -67,7 +68,7 @@ def render(answer: Answer) -> str:
             lines.append(f"  why:     {answer.entry.answer}")
             lines.append(
                 f'  matched: {answer.entry.id}  "{result.best.phrasing if result.best else ""}"'
-                f"  score {answer.score:.1f}"
+                f"  score {answer.score:.1f}  confidence {result.confidence:.2f}"
             )
         else:
             lines.append(f"{answer.role.name}: {answer.role.question}")

@@ -29,4 +29,10 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.knowledge_dir, self.settings.thresholds)
+        settings = self.settings
+        return Engine(
+            self.knowledge_dir,
+            settings.thresholds,
+            semantic=settings.semantic != "off",
+            semantic_cache=settings.semantic_cache_dir,
+        )

@@ -21,6 +21,7 @@ from bot.config import Thresholds
 from bot.core.answers import Answer, compose
 from bot.core.knowledge import Knowledge, load_knowledge
 from bot.core.matching import Matcher
+from bot.core.matching.semantic import SemanticIndex
 from bot.core.normalize import clean
 from bot.core.roles import RoleDirectory, RoleLookup
 from bot.errors import KnowledgeError, Problem
@@ -39,6 +40,7 @@ class _State:
     matcher: Matcher
     roles: RoleDirectory
     stamp: Stamp
+    semantic: SemanticIndex | None = None
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,20 @@ class ReloadResult:
 class Engine:
     """Ask questions, look up roles, reload knowledge."""
 
-    def __init__(self, directory: Path, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        thresholds: Thresholds | None = None,
+        *,
+        semantic: bool = False,
+        semantic_cache: Path | None = None,
+    ) -> None:
+        """``semantic``: also build the semantic index (when its extra is installed), caching
+        its vectors in ``semantic_cache``."""
         self.directory = directory
         self.thresholds = thresholds or Thresholds()
+        self._semantic = semantic
+        self._semantic_cache = semantic_cache
         self._lock = threading.Lock()
         self._state = self._build()
         self._checked = time.monotonic()
@@ -68,6 +81,11 @@ class Engine:
     @property
     def matcher(self) -> Matcher:
         return self._state.matcher
+
+    @property
+    def semantic(self) -> SemanticIndex | None:
+        """The semantic index of the current knowledge; ``None`` when off or not installed."""
+        return self._state.semantic
 
     def ask(self, question: str) -> Answer:
         state = self._state
@@ -130,8 +148,13 @@ class Engine:
         stamp = _stamp(self.directory)
         _check_lost_files(self.directory, previous, stamp)
         knowledge = load_knowledge(self.directory)
+        semantic = SemanticIndex.build(knowledge, self._semantic_cache) if self._semantic else None
         return _State(
-            knowledge, Matcher(knowledge, self.thresholds), RoleDirectory(knowledge), stamp
+            knowledge,
+            Matcher(knowledge, self.thresholds, semantic=semantic),
+            RoleDirectory(knowledge),
+            stamp,
+            semantic,
         )
 
 

@@ -1,8 +1,10 @@
 """Measuring answer quality on a labelled question set.
 
 A set is YAML: ``questions: [{q: "...", expect: <role id> | none | clarify}]``. The report gives
-in-scope accuracy, the wrong-answer rate (wrong role among answered in-scope questions),
-out-of-scope rejection, the close-call rate, a confusion matrix per role, and every miss.
+in-scope accuracy, the wrong-answer rate (answers with the wrong role plus out-of-scope questions
+answered, over every question answered), out-of-scope rejection, the close-call rate, a
+reliability table (does a confidence of 0.9 come true nine times in ten?), a confusion matrix
+per role, and every miss.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class Outcome:
     entry_id: str | None
     score: float
     roles: tuple[str, ...]
+    confidence: float = 0.0
+    top_role: str | None = None
+    """The role rolebot leaned to, answered or not (``None`` when it had none)."""
 
     @property
     def column(self) -> str:
@@ -82,13 +87,18 @@ class Report:
         cases = self._in_scope()
         return _ratio(sum(o.correct for o in cases), len(cases))
 
+    def _scored(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.case.expect != "clarify"]
+
     @property
     def answered(self) -> int:
-        return sum(o.outcome == "answered" for o in self._in_scope())
+        """Questions answered with a role, in scope or not ("PM" clarifications aside)."""
+        return sum(o.outcome == "answered" for o in self._scored())
 
     @property
     def wrong(self) -> int:
-        return sum(o.outcome == "answered" and not o.correct for o in self._in_scope())
+        """Answered with the wrong role, or answered although out of scope."""
+        return sum(o.outcome == "answered" and not o.correct for o in self._scored())
 
     @property
     def wrong_rate(self) -> float:
@@ -118,6 +128,25 @@ class Report:
         for outcome in self.outcomes:
             matrix.setdefault(outcome.case.expect, Counter())[outcome.column] += 1
         return matrix
+
+    def reliability(self, bins: int = 10) -> list[tuple[float, float, int, float, float]]:
+        """Per confidence bin: (low, high, count, mean confidence, share whose top role was
+        right), over every question that had a top role (out-of-scope ones are never right)."""
+        rows = []
+        scored = [o for o in self._scored() if o.top_role is not None]
+        for number in range(bins):
+            low, high = number / bins, (number + 1) / bins
+            inside = [
+                o
+                for o in scored
+                if low <= o.confidence < high or (number == bins - 1 and o.confidence >= 1.0)
+            ]
+            if not inside:
+                continue
+            mean = sum(o.confidence for o in inside) / len(inside)
+            right = sum(o.top_role == o.case.expect for o in inside) / len(inside)
+            rows.append((low, high, len(inside), mean, right))
+        return rows
 
     def misses(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.correct]
@@ -204,8 +233,20 @@ def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
     for case in cases:
         answer = engine.ask(case.question)
         result = answer.result
+        top = result.roles[0] if result.kind == "definition" and result.roles else None
+        if top is None and result.best is not None:
+            top = result.best.role
         report.outcomes.append(
-            Outcome(case, result.outcome, result.role, result.entry_id, result.score, result.roles)
+            Outcome(
+                case,
+                result.outcome,
+                result.role,
+                result.entry_id,
+                result.score,
+                result.roles,
+                result.confidence,
+                top,
+            )
         )
     return report
 
@@ -220,10 +261,17 @@ def format_report(report: Report, title: str = "", show_misses: bool = True) -> 
         f"{report.clarify_cases} ambiguous 'PM')",
         f"{'in-scope accuracy':<22}{report.accuracy:7.1%}",
         f"{'wrong answers':<22}{report.wrong_rate:7.1%}  "
-        f"({report.wrong} of {report.answered} answered)",
+        f"({report.wrong} of {report.answered} answered: wrong role or out of scope)",
         f"{'out-of-scope rejected':<22}{report.rejection:7.1%}",
         f"{'close calls':<22}{report.close_call_rate:7.1%}",
         f"{'plain PM clarified':<22}{report.clarify_accuracy:7.1%}",
+        "",
+        "reliability (confidence that the top role is right, against how often it was)",
+        f"{'confidence':<12}{'questions':>10}{'mean conf':>11}{'right':>9}",
+    ]
+    for low, high, count, mean, right in report.reliability():
+        lines.append(f"{low:.1f}-{high:.1f}     {count:>10}{mean:>11.3f}{right:>9.1%}")
+    lines += [
         "",
         "confusion (rows: expected; columns: what rolebot did)",
     ]

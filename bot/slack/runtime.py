@@ -41,7 +41,12 @@ def build_bot(settings: Settings, mode: RunMode, *, engine: Engine | None = None
     open the store, build the app."""
     settings.require_slack(mode)
     if engine is None:
-        engine = Engine(resolve_knowledge_dir(settings.knowledge_dir), settings.thresholds)
+        engine = Engine(
+            resolve_knowledge_dir(settings.knowledge_dir),
+            settings.thresholds,
+            semantic=settings.semantic != "off",
+            semantic_cache=settings.semantic_cache_dir,
+        )
     store = open_store(settings)
     service = Service(settings, engine, store)
     app = create_app(settings, engine, store, mode=mode, service=service)

@@ -39,6 +39,7 @@ def test_ask_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["outcome"] == "answered"
     assert data["role"] == "program_manager" and data["role_name"] == "Program Manager"
     assert isinstance(data["entry_id"], str) and 0 <= data["score"] <= 100
+    assert 0.5 < data["confidence"] <= 1.0
     assert data["candidates"] and set(data["candidates"][0]) == {"role", "entry_id", "score"}
 
 
@@ -128,6 +129,14 @@ def test_bad_threshold_variable_is_named(
     assert code == 1 and "ROLEBOT_ANSWER_THRESHOLD" in err
 
 
+def test_bad_wrong_rate_target_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLEBOT_MAX_WRONG_RATE", "5%")
+    code, _, err = run(capsys, "ask", "who owns the roadmap")
+    assert code == 1 and "ROLEBOT_MAX_WRONG_RATE" in err
+
+
 def test_eval_prints_the_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     labelled = tmp_path / "set.yaml"
     labelled.write_text(
@@ -139,7 +148,10 @@ def test_eval_prints_the_report(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     code, out, _ = run(capsys, "eval", str(labelled))
     assert code == 0
     assert re.search(r"in-scope accuracy\s+50\.0%", out)
-    assert re.search(r"wrong answers\s+50\.0%  \(1 of 2 answered\)", out)
+    assert re.search(
+        r"wrong answers\s+50\.0%  \(1 of 2 answered: wrong role or out of scope\)", out
+    )
+    assert "reliability" in out and re.search(r"0\.9-1\.0\s+2\s+0\.9\d\d\s+50\.0%", out)
     assert re.search(r"out-of-scope rejected\s+100\.0%", out)
     assert "confusion" in out and "misses (1)" in out
     code, out, _ = run(capsys, "eval", "--json", str(labelled))

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Thresholds
 from bot.core.engine import Engine
+from bot.core.knowledge import bundled_knowledge_dir
 from bot.core.normalize import normalize
 from bot.evaluation import Report, evaluate, load_cases
 
@@ -23,16 +25,31 @@ def test_the_set_is_big_enough(report: Report) -> None:
     assert report.out_of_scope >= 50
 
 
-def test_in_scope_accuracy_floor(report: Report) -> None:
-    assert report.accuracy >= 0.90, report.summary()
+@pytest.fixture(scope="module")
+def report_at_two_percent() -> Report:
+    """The operator's target set to the quality bar's own ceiling on wrong answers (2 %)."""
+    engine = Engine(bundled_knowledge_dir(), Thresholds(max_wrong_rate=0.02))
+    return evaluate(engine, load_cases(HERE / "questions.yaml"))
 
 
-def test_wrong_answer_ceiling(report: Report) -> None:
-    assert report.wrong_rate <= 0.03, report.summary()
+def test_the_default_target_of_one_percent(report: Report) -> None:
+    """Wrong answers are wrong roles plus out-of-scope questions answered, over all answered."""
+    assert report.wrong_rate <= 0.01, report.summary()
+    assert report.accuracy >= 0.93, report.summary()
+    assert report.rejection >= 0.97, report.summary()
 
 
-def test_out_of_scope_rejection_floor(report: Report) -> None:
-    assert report.rejection >= 0.95, report.summary()
+def test_the_quality_bar_at_a_two_percent_target(report_at_two_percent: Report) -> None:
+    summary = report_at_two_percent.summary()
+    assert report_at_two_percent.accuracy >= 0.93, summary
+    assert report_at_two_percent.wrong_rate <= 0.02, summary
+    assert report_at_two_percent.rejection >= 0.97, summary
+
+
+def test_confidence_is_calibrated_where_it_is_used(report: Report) -> None:
+    """Among questions given 0.9 or more, the top role is right at least nine times in ten."""
+    high = [row for row in report.reliability() if row[0] >= 0.9]
+    assert high and all(right >= 0.9 for *_, right in high), report.reliability()
 
 
 def test_plain_pm_is_clarified(report: Report) -> None:

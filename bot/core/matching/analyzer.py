@@ -9,6 +9,8 @@ from bot.core.knowledge.model import Knowledge
 from bot.core.matching.lexicon import (
     DECIDE_CUES,
     HOW_CUES,
+    NOT_DECIDING_BEFORE_CALL,
+    OWNER_CUES,
     SCOPE_SINGULARS,
     TIME_NOUNS,
     WHEN_CUES,
@@ -17,7 +19,7 @@ from bot.core.matching.lexicon import (
     is_stopword,
     split_words,
 )
-from bot.core.normalize import fold, normalize
+from bot.core.normalize import fold, normalize, slack_to_plain
 
 _ROLE_WORD_FIXES = (
     (re.compile(r"\bmgrs?\b"), "manager"),
@@ -25,6 +27,17 @@ _ROLE_WORD_FIXES = (
     (re.compile(r"\bmanagment\b|\bmanagemnt\b"), "management"),
     (re.compile(r"\bmanger\b|\bmanagr\b|\bmanaer\b"), "manager"),
 )
+_CLOCK_TIME = re.compile(r"(?<![a-z0-9])\d{1,2}(?: \d\d)? ?[ap]m(?![a-z0-9])")
+"""A time of day ("3 pm", "4:30pm"): never the abbreviation "PM"."""
+_HOLDER = re.compile(
+    r"(?:^|\b)(?:who|whos|which)(?:'s| is| are| s)?"
+    r"(?: (?:our|the|a|an|your|my|this|that|their|current|acting|new|assigned|main))* ?$"
+)
+"""Text before a role name when the question asks who holds that role ("who's our TPM ...")."""
+_ON_SOMEONE = re.compile(r"\b(?:is|s) (?:it|this|that) on\b")
+_MAYBE_NEUTRAL = re.compile(r"[A-Z0-9./]")
+_SENTENCE_END = re.compile(r"[.!?:;]$")
+_ID_LIKE = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,14 @@ class Query:
     """Roles an ambiguous abbreviation in the question could mean ("PM")."""
     kinds: frozenset[str]
     """Question-kind cues found: why, decide, how, when."""
+    holder: str | None = None
+    """The role the question asks the holder of ("who is the product owner for X")."""
+    neutral: frozenset[str] = frozenset()
+    """Folded words that are names, ids or parts of links: neutral evidence, never against."""
+    asks_owner: bool = False
+    """The question asks who (owns, decides, is responsible, to ask): an ownership question."""
+    length: int = 0
+    """Words in the normalised question."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +96,17 @@ class RoleMentions:
         pattern = re.compile(rf"(?<![a-z0-9])({alternatives})(?:'?s)?(?![a-z0-9])")
         return cls(pattern, lookup, frozenset(ambiguous))
 
-    def find(self, folded: str) -> tuple[str, set[str], list[str]]:
-        """Returns the text with mentions removed, the roles named, the ambiguous roles."""
+    def find(self, folded: str) -> tuple[str, set[str], list[str], set[str]]:
+        """Returns the text with mentions removed, the roles named, the ambiguous roles, and
+        the roles whose holder the question asks for."""
+        folded = _CLOCK_TIME.sub(" ", folded)
         if self.pattern is None:
-            return folded, set(), []
+            return folded, set(), [], set()
         for regex, replacement in _ROLE_WORD_FIXES:
             folded = regex.sub(replacement, folded)
         named: set[str] = set()
         ambiguous: list[str] = []
+        holders: set[str] = set()
 
         def replace(match: re.Match[str]) -> str:
             key = match.group(1)
@@ -91,10 +115,12 @@ class RoleMentions:
                 ambiguous.extend(r for r in roles if r not in ambiguous)
             else:
                 named.update(roles)
+                if _HOLDER.search(folded[max(0, match.start() - 40) : match.start()]):
+                    holders.update(roles)
             return " "
 
         stripped = self.pattern.sub(replace, folded)
-        return stripped, named, ambiguous
+        return stripped, named, ambiguous, holders
 
 
 class Analyzer:
@@ -103,21 +129,36 @@ class Analyzer:
     def __init__(self, knowledge: Knowledge) -> None:
         self.mentions = RoleMentions.from_knowledge(knowledge)
 
-    def analyze(self, text: str) -> Query:
+    def analyze(self, text: str, *, phrasing: bool = False) -> Query:
+        """``phrasing``: a curated FAQ phrasing, whose every word counts (no names or links
+        are set aside), analysed faster."""
         normalized = normalize(text)
-        return self._analyze_normalized(text, normalized)
+        return self._analyze_normalized(text, normalized, phrasing)
 
-    def _analyze_normalized(self, text: str, normalized: str) -> Query:
-        stripped, named, ambiguous = self.mentions.find(normalized)
+    def _analyze_normalized(self, text: str, normalized: str, phrasing: bool = False) -> Query:
+        stripped, named, ambiguous, holders = self.mentions.find(normalized)
         kinds: set[str] = set()
         words: list[str] = []
         tokens: list[str] = []
         seen_singular: set[str] = set()
         previous = ""
+        links = frozenset() if phrasing else link_words(text)
+        # Asking who: a cue word, roles to choose between ("product or program manager?"),
+        # or "is it on ..." (on someone's plate).
+        asks_owner = (
+            bool(holders) or len(named) + len(ambiguous) >= 2 or bool(_ON_SOMEONE.search(stripped))
+        )
         for word in split_words(stripped):
             if word in ("if", "whether") and previous in DECIDE_CUES:
                 kinds.add("why")  # "decides if we ..." asks whether
+            if word in ("call", "calls") and previous in NOT_DECIDING_BEFORE_CALL:
+                # "on call", "a zoom call": a call, not a decision; "on call" is one word.
+                word = "oncall" if previous == "on" else "meeting"  # noqa: PLW2901
             previous = word
+            if word in links:
+                continue  # a link is what the question points at, not what it asks
+            if word in OWNER_CUES or word in DECIDE_CUES:
+                asks_owner = True
             if word in SCOPE_SINGULARS:
                 repeated = word in seen_singular
                 seen_singular.add(word)
@@ -139,6 +180,12 @@ class Analyzer:
             if token and token not in tokens:
                 words.append(word)
                 tokens.append(token)
+        # "the app project, the website project": every mention means one of several projects,
+        # so the singular does not pull to the one-project role.
+        several = {canonical(w) for w in seen_singular if canonical(w + "s") in tokens}
+        if several:
+            kept = [(w, t) for w, t in zip(words, tokens, strict=True) if t not in several]
+            words, tokens = [w for w, _ in kept], [t for _, t in kept]
         # The question's kind becomes a word of its own ("?why"), so how strongly each kind leans
         # to each role is learned from the FAQ's phrasings, like any other word.
         for kind in sorted(kinds):
@@ -152,4 +199,46 @@ class Analyzer:
             roles=frozenset(named),
             ambiguous=tuple(ambiguous),
             kinds=frozenset(kinds),
+            holder=next(iter(holders)) if len(holders) == 1 and len(named) == 1 else None,
+            neutral=frozenset() if phrasing else neutral_words(text),
+            asks_owner=asks_owner,
+            length=len(normalized.split()),
         )
+
+
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b\S+\.(?:com|org|net|io|dev|app)(?:/\S*)?", re.IGNORECASE
+)
+
+
+def link_words(text: str) -> frozenset[str]:
+    """Folded words that only make up links in a message ("https jira example com ...")."""
+    found = _URL.findall(slack_to_plain(text[:4000])) if "." in text else []
+    return frozenset(w for link in found for w in fold(link).split())
+
+
+def neutral_words(text: str) -> frozenset[str]:
+    """Folded words of names, ids and links in a message: what it is about, not evidence.
+
+    A word capitalised inside a sentence ("the Orbit launch"), written in capitals ("ACME"),
+    mixing letters and digits ("PAY-142", "v2") or part of a link stays neutral.
+    """
+    if len(text) > 4000:
+        text = text[:4000]
+    if not _MAYBE_NEUTRAL.search(text):
+        return frozenset()  # no capital, digit or link: nothing to set aside (most questions)
+    neutral: set[str] = set()
+    first = True
+    for raw in slack_to_plain(text).split():
+        token = raw.strip("()[]{}\"'.,!?;:")
+        sentence_start = first
+        first = bool(_SENTENCE_END.search(raw))
+        if not token or not _ID_LIKE.search(token):
+            continue
+        link = "://" in token or token.startswith("www.") or ("." in token and "/" in token)
+        id_like = any(c.isdigit() for c in token)
+        capital = token[0].isupper() and not sentence_start
+        shouting = len(token) >= 2 and token.isupper()
+        if link or id_like or capital or shouting:
+            neutral.update(fold(token).split())
+    return frozenset(neutral)

@@ -60,7 +60,7 @@ class MatchIndex:
         surface: dict[str, str] = {}
         for number, entry in enumerate(knowledge.entries):
             for text in entry.questions:
-                query = self.analyzer.analyze(text)
+                query = self.analyzer.analyze(text, phrasing=True)
                 phrasings.append(Phrasing(text, number, query.tokens, query.normalized))
                 for word, token in zip(query.words, query.tokens, strict=True):
                     surface.setdefault(word, token)

@@ -58,6 +58,16 @@ DECIDE_CUES: frozenset[str] = frozenset(
     "decide decides decided deciding decision decisions call calls choose chooses choosing "
     "pick picks picking".split()
 )
+NOT_DECIDING_BEFORE_CALL: frozenset[str] = frozenset(
+    "on zoom phone video conference sales client customer standup status".split()
+)
+"""Before "call", these make it a call to join ("on call", "the zoom call"), not a decision."""
+OWNER_CUES: frozenset[str] = frozenset(
+    "who whom whose whos whoever owner owners own owns owned ownership responsible "
+    "responsibility accountable accountability charge ask ping contact reach bug "
+    "role roles job duty duties anyone anybody someone somebody".split()
+)
+"""Words of asking who owns something; without any, a message is rarely an ownership question."""
 HOW_CUES: frozenset[str] = frozenset("how".split())
 WHEN_CUES: frozenset[str] = frozenset("when".split())
 TIME_NOUNS: frozenset[str] = frozenset(

@@ -18,21 +18,35 @@ the answer threshold and lead every other role by the close-call margin.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from bot.config import Thresholds
 from bot.core.knowledge.model import Knowledge
 from bot.core.matching.analyzer import Query
+from bot.core.matching.calibration import FEATURES, Calibration, load_calibration
 from bot.core.matching.index import MatchIndex, english_words
 from bot.core.matching.lexicon import canonical
+from bot.core.matching.semantic import SemanticIndex
 
 Outcome = Literal["answered", "close_call", "unanswered", "clarify"]
 Kind = Literal["faq", "definition", "none"]
+
+EXACT_CONFIDENCE = 0.99
+"""A curated phrasing asked as written: its entry's role, as curated."""
+HOLDER_CONFIDENCE = 0.97
+"""A role asked for by name ("who is our TPM for X", "what does a TPM do?")."""
+MAX_INEXACT_SCORE = 99.0
+"""Scores of 100 mean a curated phrasing asked as written; anything else stays below."""
+
+MAX_SEMANTIC_CHARS = 2000
+"""The semantic index sees at most this much of a question (as the matcher does)."""
 
 TOP_PHRASINGS = 40
 """Phrasings refined with rapidfuzz after the vectorised pass."""
@@ -62,7 +76,8 @@ class Tuning:
     unknown_factor: float = 0.8
     """Weight of an unknown ordinary English word, relative to a typical known word."""
     name_unknown_factor: float = 0.2
-    """Weight of an unknown name or jargon ("okta", "aurora"): usually the thing asked about."""
+    """Weight of an unknown jargon word ("okta"): usually the thing asked about. Names, ids and
+    links (capitalised inside a sentence, "PAY-142", URLs) weigh nothing: neutral evidence."""
     domain_unknown_factor: float = 0.3
     """Weight of an unknown word that the role definitions use."""
     role_prior: float = 2.0
@@ -89,6 +104,11 @@ class MatchResult:
     roles: tuple[str, ...] = ()
     """answered: the role; close_call: the competing roles; clarify: the roles it could mean."""
     unknown_words: tuple[str, ...] = field(default=())
+    confidence: float = 0.0
+    """The calibrated chance that the top role is right (0 when there is no candidate role)."""
+    features: tuple[float, ...] = ()
+    """What the calibrated decision saw (see :data:`calibration.FEATURES`); empty when it
+    did not decide (an exact phrasing, a definition, a clarification)."""
 
     @property
     def best(self) -> Candidate | None:
@@ -117,20 +137,41 @@ class Matcher:
         knowledge: Knowledge,
         thresholds: Thresholds | None = None,
         tuning: Tuning | None = None,
+        calibration: Calibration | None = None,
+        semantic: SemanticIndex | None = None,
     ) -> None:
+        """``semantic``: the optional second opinion; its features then join the calibrated
+        decision, with the coefficients fitted for them. Without it rolebot decides on the
+        lexical features alone, with their own coefficients."""
         self.knowledge = knowledge
         self.thresholds = thresholds or Thresholds()
         self.tuning = tuning or Tuning()
         self.index = MatchIndex(knowledge, self.tuning.role_prior)
+        self.semantic = semantic
+        self.calibration: Calibration = calibration or load_calibration(semantic is not None)
+        self.cutoff = self.calibration.cutoff(self.thresholds.max_wrong_rate)
+        """The confidence an answer needs, from the operator's ``max_wrong_rate``."""
 
     def match(self, text: str) -> MatchResult:
         query = self.index.analyze(text)
         exact = self.index.exact.get(query.normalized)
         if exact is None and all(t.startswith("?") for t in query.tokens):
             return self._without_topic(query)
-        candidates, unknown = self._rank(query)
+        ranked_info = self._rank(query)
+        candidates, unknown = ranked_info.candidates, ranked_info.unknown
         if exact is not None:
             return self._exact(query, exact, candidates, unknown)
+        if query.holder is not None and not ranked_info.off_topic:
+            # "Who is the product owner for the mobile app?": the role asked for is the answer.
+            return MatchResult(
+                "answered",
+                query,
+                "definition",
+                tuple(candidates[: MAX_CANDIDATES - 1]),
+                (query.holder,),
+                unknown,
+                HOLDER_CONFIDENCE,
+            )
         thresholds = self.thresholds
         ranked = self._by_role(candidates)
         if not ranked:
@@ -138,15 +179,101 @@ class Matcher:
         (role, score, best), *others = ranked
         shown = (replace(best, score=score), *[c for c in candidates if c is not best])
         shown = shown[:MAX_CANDIDATES]
-        if score < thresholds.answer:
-            return self._unsettled(query, shown, unknown)
         rival = others[0] if others else None
-        if rival is not None and rival[1] >= score - thresholds.margin:
+        values = self._features(query, ranked_info, ranked)
+        confidence = self.calibration.probability(np.asarray(values, dtype=np.float64))
+        if not query.asks_owner:
+            # "what's the product of 7 and 8?", "is standup at 3 pm?": nobody is asked for, so
+            # no role is the answer, however well a word matches.
+            unsettled = self._unsettled(query, shown, unknown)
+            return replace(unsettled, confidence=0.0, features=values)
+        if confidence >= self.cutoff:
+            return MatchResult(
+                "answered", query, "faq", shown, (role,), unknown, confidence, values
+            )
+        if (
+            rival is not None
+            and score >= thresholds.answer
+            and rival[1] >= score - thresholds.margin
+        ):
             if query.ambiguous and not query.roles:
                 # "Can a PM help me with ...": when the topic does not settle which PM, ask.
-                return MatchResult("clarify", query, "none", shown, query.ambiguous, unknown)
-            return MatchResult("close_call", query, "faq", shown, (role, rival[0]), unknown)
-        return MatchResult("answered", query, "faq", shown, (role,), unknown)
+                return MatchResult(
+                    "clarify", query, "none", shown, query.ambiguous, unknown, confidence, values
+                )
+            return MatchResult(
+                "close_call", query, "faq", shown, (role, rival[0]), unknown, confidence, values
+            )
+        unsettled = self._unsettled(query, shown, unknown)
+        return replace(unsettled, confidence=confidence, features=values)
+
+    def _features(
+        self,
+        query: Query,
+        info: _Ranking,
+        ranked: list[tuple[str, float, Candidate]],
+    ) -> tuple[float, ...]:
+        """The calibrated decision's inputs, in the order of :data:`FEATURES`."""
+        role, score, best = ranked[0]
+        rival_score = ranked[1][1] if len(ranked) > 1 else 0.0
+        same_role = [c for c in info.candidates if c.role == role]
+        second = same_role[1].score if len(same_role) > 1 else 0.0
+        detail = info.details.get(best.entry_id, (0.0, 0.0))
+        evidence = info.role_evidence
+        number = self.index.role_ids.index(role)
+        lead = float(evidence[number]) - max(
+            (float(v) for n, v in enumerate(evidence) if n != number), default=0.0
+        )
+        named = query.roles
+        scope = _scope(query.tokens)
+        values = {
+            "score": score / 100,
+            "margin": (score - rival_score) / 100,
+            "entry_score": best.score / 100,
+            "second_entry": second / 100,
+            "coverage": info.coverage,
+            "phrasing_cover": detail[0],
+            "entry_cover": detail[1],
+            "role_evidence": float(evidence[number]),
+            "role_lead": lead,
+            "off_topic": 1.0 if info.off_topic else 0.0,
+            "unknown_words": math.log1p(info.unknown_ordinary),
+            "neutral_words": math.log1p(info.neutral),
+            "known_words": math.log1p(info.known),
+            "asks_owner": 1.0 if query.asks_owner else 0.0,
+            "named_agrees": 1.0 if role in named else 0.0,
+            "named_disagrees": 1.0 if named and role not in named else 0.0,
+            "ambiguous": 1.0 if query.ambiguous else 0.0,
+            "kind_why": 1.0 if "why" in query.kinds else 0.0,
+            "kind_decide": 1.0 if "decide" in query.kinds else 0.0,
+            "kind_how": 1.0 if "how" in query.kinds else 0.0,
+            "kind_when": 1.0 if "when" in query.kinds else 0.0,
+            "length": math.log1p(query.length),
+            "top_product": 1.0 if role == "product_manager" else 0.0,
+            "top_program": 1.0 if role == "program_manager" else 0.0,
+            "top_project": 1.0 if role == "project_manager" else 0.0,
+            "scope_agrees": 1.0 if role in _SCOPE_ROLES.get(scope, ()) else 0.0,
+            "scope_disagrees": 1.0 if scope and role not in _SCOPE_ROLES[scope] else 0.0,
+        }
+        lexical = tuple(round(values[name], 6) for name in FEATURES)
+        if self.semantic is None:
+            return lexical
+        return lexical + self._semantic_features(query.text, role, best.entry_id)
+
+    def _semantic_features(self, text: str, role: str, entry_id: str) -> tuple[float, ...]:
+        """What the semantic index says of the top role; neutral zeros when the text has no
+        vector (emoji, markup)."""
+        assert self.semantic is not None
+        view = self.semantic.view(text[:MAX_SEMANTIC_CHARS], 1)
+        if not view.hits:
+            return (0.0, 0.0, 0.0, 0.0)
+        support = view.support(role)
+        return (
+            round(support if support is not None else 0.0, 6),
+            round(view.role_scores.get(role, 0.0), 6),
+            1.0 if view.hits[0].role == role else 0.0,
+            round(view.entry_scores.get(entry_id, 0.0), 6),
+        )
 
     def _by_role(self, candidates: list[Candidate]) -> list[tuple[str, float, Candidate]]:
         """Each role's score and best candidate, best role first."""
@@ -157,7 +284,7 @@ class Matcher:
         scored = []
         for role, found in per_role.items():
             score = found[0].score + (share * found[1].score if len(found) > 1 else 0.0)
-            scored.append((role, round(min(100.0, score), 1), found[0]))
+            scored.append((role, round(min(MAX_INEXACT_SCORE, score), 1), found[0]))
         return sorted(scored, key=lambda item: -item[1])
 
     def _unsettled(
@@ -181,30 +308,38 @@ class Matcher:
             index.entry_ids[entry], index.entry_roles[entry], 100.0, index.phrasings[pid].text
         )
         others = [c for c in ranked if c.entry_id != best.entry_id][: MAX_CANDIDATES - 1]
-        return MatchResult("answered", query, "faq", (best, *others), (best.role,), unknown)
+        return MatchResult(
+            "answered", query, "faq", (best, *others), (best.role,), unknown, EXACT_CONFIDENCE
+        )
 
     def _without_topic(self, query: Query) -> MatchResult:
         """No topic words: a question about a role itself ("what does a TPM do?")."""
         named = sorted(query.roles, key=list(self.knowledge.roles).index)
         if len(named) == 1:
-            return MatchResult("answered", query, "definition", (), (named[0],))
+            return MatchResult(
+                "answered", query, "definition", (), (named[0],), (), HOLDER_CONFIDENCE
+            )
         if len(named) > 1:
             return MatchResult("clarify", query, "definition", (), tuple(named))
         if query.ambiguous:
             return MatchResult("clarify", query, "none", (), query.ambiguous)
         return MatchResult("unanswered", query, "none")
 
-    def _rank(self, query: Query) -> tuple[list[Candidate], tuple[str, ...]]:
+    def _rank(self, query: Query) -> _Ranking:
         index = self.index
         tuning = self.tuning
         resolved = index.resolve(query)
         known = list(dict.fromkeys(token for _, token in resolved if token is not None))
         unknown = tuple(word for word, token in resolved if token is None)
+        neutral = sum(word in query.neutral for word in unknown)
+        ordinary = sum(word in english_words() and word not in query.neutral for word in unknown)
         query_weight = sum(index.idf[t] for t in known)
         for word in unknown:
-            query_weight += index.unknown_weight * self._unknown_factor(word)
+            query_weight += index.unknown_weight * self._unknown_factor(word, query)
+        off_topic = index.off_topic(query) is not None
+        empty_evidence = np.zeros(len(index.role_ids), dtype=np.float32)
         if not known or query_weight <= 0:
-            return [], unknown
+            return _Ranking([], unknown, {}, 0.0, off_topic, ordinary, neutral, 0, empty_evidence)
         # How much of the question each entry's vocabulary explains.
         entry_cover = index.entry_scores(known) / np.float32(query_weight)
         # How completely the question contains each phrasing.
@@ -213,7 +348,7 @@ class Matcher:
         phrasing_query = matched / np.float32(query_weight)
         role_evidence = index.role_evidence(known, query_weight)
         role_number = {role: n for n, role in enumerate(index.role_ids)}
-        penalty = tuning.off_topic_penalty if index.off_topic(query) is not None else 0.0
+        penalty = tuning.off_topic_penalty if off_topic else 0.0
         coverage = sum(index.idf[t] for t in known) / query_weight
         lexical = np.sqrt(phrasing_cover * phrasing_query)
         count = min(TOP_PHRASINGS, len(lexical))
@@ -238,7 +373,8 @@ class Matcher:
                 + tuning.coverage_share * coverage
             )
             score = 100 * blend - penalty
-            score = max(0.0, min(100.0, score))
+            # 100 is kept for a curated phrasing asked as written.
+            score = max(0.0, min(MAX_INEXACT_SCORE, score))
             if entry not in best_per_entry or score > best_per_entry[entry][0]:
                 best_per_entry[entry] = (score, pid)
         ranked = sorted(best_per_entry.items(), key=lambda item: -item[1][0])
@@ -251,12 +387,32 @@ class Matcher:
             )
             for entry, (score, pid) in ranked
         ]
-        return candidates, unknown
+        details = {
+            index.entry_ids[entry]: (
+                min(1.0, float(phrasing_cover[pid])),
+                min(1.0, float(entry_cover[entry])),
+            )
+            for entry, (_, pid) in ranked[:MAX_CANDIDATES]
+        }
+        return _Ranking(
+            candidates,
+            unknown,
+            details,
+            float(coverage),
+            off_topic,
+            ordinary,
+            neutral,
+            len(known),
+            role_evidence,
+        )
 
-    def _unknown_factor(self, word: str) -> float:
+    def _unknown_factor(self, word: str, query: Query) -> float:
         """Unknown ordinary English words weigh fully (a topic rolebot does not cover);
-        jargon and names ("okta", "aurora") weigh less: they are usually the thing asked about."""
+        jargon ("okta") weighs less: it is usually the thing asked about. Names, ids and links
+        weigh nothing."""
         tuning = self.tuning
+        if word in query.neutral:
+            return 0.0
         if canonical(word) in self.index.domain_tokens:
             return tuning.domain_unknown_factor
         if word in english_words():
@@ -264,8 +420,53 @@ class Matcher:
         return tuning.name_unknown_factor
 
 
-def _canonical_in(word: str, tokens: frozenset[str]) -> bool:
-    return canonical(word) in tokens
+_SCOPE_ROLES: dict[str, tuple[str, ...]] = {
+    "one": ("project_manager",),
+    "many": ("program_manager", "technical_program_manager"),
+    "engineering": ("technical_program_manager",),
+}
+"""Which roles a question's scope points to: one project, several projects or departments,
+engineering across teams."""
+_MANY = frozenset(
+    canonical(w)
+    for w in "program projects programs departments teams across cross multiple several".split()
+)
+_ENGINEERING = frozenset(
+    canonical(w)
+    for w in "engineering engineers backend frontend api architecture infrastructure platform "
+    "microservices services technical devops migration integration sdk".split()
+)
+
+
+def _scope(tokens: Sequence[str]) -> str:
+    """The scope a question names: "one" project, "many" projects or departments,
+    "engineering" across teams, or "" when it names none."""
+    words = set(tokens)
+    many = bool(words & _MANY)
+    if many and words & _ENGINEERING:
+        return "engineering"
+    if many:
+        return "many"
+    if "project" in words:
+        return "one"
+    return ""
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """Candidates and what was measured on the way, for the calibrated decision."""
+
+    candidates: list[Candidate]
+    unknown: tuple[str, ...]
+    details: dict[str, tuple[float, float]]
+    """Per shown entry: how completely its best phrasing is matched, how much of the question
+    its vocabulary explains."""
+    coverage: float
+    off_topic: bool
+    unknown_ordinary: int
+    neutral: int
+    known: int
+    role_evidence: npt.NDArray[np.float32]
 
 
 __all__ = ["Candidate", "MatchResult", "Matcher", "Outcome", "Tuning"]

@@ -1,0 +1,200 @@
+"""Fit the calibrated decision: bot/core/matching/calibration.json (lexical features) and,
+when the semantic extra is installed, calibration-semantic.json (with its features too).
+
+    .venv/bin/pip install -e ".[fit,semantic]" && .venv/bin/python scripts/fit_calibration.py
+
+Deterministic (fixed folds and seeds). The labelled examples are, never the holdout:
+
+* the tuning set ``tests/eval/questions.yaml`` (out-of-scope questions are always wrong to answer);
+* the FAQ's own phrasings, each asked against an index built without it (ten folds of
+  phrasings), and again against an index built without its whole entry (ten folds of entries):
+  realistic right, wrong and half-covered questions;
+* the off-topic lexicon, each word asked as an ownership question: always wrong to answer.
+
+A logistic regression is fitted with five-fold cross-validation; the out-of-fold confidences on
+the tuning set choose, for each operator target ``ROLEBOT_MAX_WRONG_RATE``, the lowest cut-off
+that kept wrong answers (wrong role, or out of scope answered, over all answered) at or under it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.core.knowledge import Knowledge, load_knowledge  # noqa: E402
+from bot.core.matching import Matcher  # noqa: E402
+from bot.core.matching.calibration import (  # noqa: E402
+    CALIBRATION_FILE,
+    FEATURES,
+    SEMANTIC_CALIBRATION_FILE,
+    SEMANTIC_FEATURES,
+    Calibration,
+)
+from bot.core.matching.semantic import SemanticIndex  # noqa: E402
+from bot.evaluation import load_cases  # noqa: E402
+
+FOLDS = 10
+TUNING_WEIGHT = 32.0
+"""The tuning set is worded as people write; the FAQ's phrasings are easier. Weigh it more."""
+RATES = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 1.0)
+MIN_ANSWERED = 25
+
+
+def matcher_for(knowledge: Knowledge, semantic: bool) -> Matcher:
+    """A matcher that only measures (neutral coefficients), with the semantic index of the
+    same knowledge when fitting the semantic coefficients."""
+    if not semantic:
+        return Matcher(knowledge, calibration=Calibration.neutral())
+    index = SemanticIndex.build(knowledge)
+    assert index is not None
+    return Matcher(knowledge, calibration=Calibration.neutral(SEMANTIC_FEATURES), semantic=index)
+
+
+def examples(matcher: Matcher, questions: list[tuple[str, str]]) -> list[tuple[list[float], int]]:
+    """(features, top role is right) for every question the calibrated decision sees."""
+    rows = []
+    for text, expect in questions:
+        result = matcher.match(text)
+        if not result.features or result.best is None or not result.query.asks_owner:
+            continue
+        rows.append((list(result.features), int(result.best.role == expect)))
+    return rows
+
+
+def without(knowledge: Knowledge, drop_phrasings: set[str], drop_entries: set[str]) -> Knowledge:
+    entries = []
+    for entry in knowledge.entries:
+        if entry.id in drop_entries:
+            continue
+        kept = tuple(q for q in entry.questions if q not in drop_phrasings)
+        if kept:
+            entries.append(replace(entry, questions=kept))
+    return replace(knowledge, entries=tuple(entries))
+
+
+def faq_examples(knowledge: Knowledge, semantic: bool) -> list[tuple[list[float], int]]:
+    rows: list[tuple[list[float], int]] = []
+    phrasings = [(q, e.owner) for e in knowledge.entries for q in e.questions]
+    for fold in range(FOLDS):
+        held = [(q, owner) for n, (q, owner) in enumerate(phrasings) if n % FOLDS == fold]
+        matcher = matcher_for(without(knowledge, {q for q, _ in held}, set()), semantic)
+        rows += examples(matcher, held)
+    for fold in range(FOLDS):
+        entries = [e for n, e in enumerate(knowledge.entries) if n % FOLDS == fold]
+        matcher = matcher_for(without(knowledge, set(), {e.id for e in entries}), semantic)
+        rows += examples(matcher, [(q, e.owner) for e in entries for q in e.questions])
+    return rows
+
+
+def off_topic_examples(knowledge: Knowledge, matcher: Matcher) -> list[tuple[list[float], int]]:
+    templates = ("who owns the {}?", "who should i ask about {}")
+    questions = [
+        (template.format(word), "none")
+        for topic in knowledge.off_topic
+        for n, word in enumerate(topic.words)
+        for template in templates[n % 2 :][:1]
+    ]
+    return examples(matcher, questions)
+
+
+def cutoffs(
+    probabilities: np.ndarray, right: np.ndarray, weight: np.ndarray
+) -> list[tuple[float, float]]:
+    """Per target rate, the lowest cut-off whose answers (weighted as fitted) kept to it."""
+    order = np.argsort(-probabilities, kind="stable")
+    table = []
+    for rate in RATES:
+        chosen = 1.0
+        wrong = answered = 0.0
+        for i in order:
+            answered += weight[i]
+            wrong += weight[i] * (not right[i])
+            if answered >= MIN_ANSWERED and wrong / answered <= rate:
+                chosen = float(probabilities[i])
+        table.append((rate, round(chosen, 6)))
+    return table
+
+
+def main() -> int:
+    fit(semantic=False)
+    if SemanticIndex.build(load_knowledge(ROOT / "knowledge")) is None:
+        print("the semantic extra is not installed: calibration-semantic.json left as it is")
+    else:
+        fit(semantic=True)
+    return 0
+
+
+def fit(semantic: bool) -> None:
+    knowledge = load_knowledge(ROOT / "knowledge")
+    matcher = matcher_for(knowledge, semantic)
+    features = SEMANTIC_FEATURES if semantic else FEATURES
+    target = SEMANTIC_CALIBRATION_FILE if semantic else CALIBRATION_FILE
+    tuning = [(c.question, c.expect) for c in load_cases(ROOT / "tests/eval/questions.yaml")]
+    tuning = [(q, e) for q, e in tuning if e != "clarify"]
+    sets = {
+        "tuning": examples(matcher, tuning),
+        "faq": faq_examples(knowledge, semantic),
+        "off_topic": off_topic_examples(knowledge, matcher),
+    }
+    x = np.asarray([f for rows in sets.values() for f, _ in rows], dtype=np.float64)
+    y = np.asarray([label for rows in sets.values() for _, label in rows], dtype=np.int64)
+    source = np.asarray([name for name, rows in sets.items() for _ in rows])
+    weight = np.where(source == "tuning", TUNING_WEIGHT, 1.0)
+    mean = x.mean(axis=0)
+    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    z = (x - mean) / scale
+
+    def model() -> LogisticRegression:
+        return LogisticRegression(C=0.5, max_iter=5000)
+
+    out_of_fold = np.zeros(len(y))
+    strata = np.asarray([f"{s}:{label}" for s, label in zip(source, y, strict=True)])
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=7).split(z, strata):
+        fitted = model().fit(z[train], y[train], sample_weight=weight[train])
+        out_of_fold[test] = fitted.predict_proba(z[test])[:, 1]
+    final = model().fit(z, y, sample_weight=weight)
+    table = cutoffs(out_of_fold, y.astype(bool), weight)
+    is_tuning = source == "tuning"
+    print(
+        "tuning-only cut-offs:",
+        cutoffs(out_of_fold[is_tuning], y[is_tuning].astype(bool), weight[is_tuning]),
+    )
+    data = {
+        "fitted_by": "scripts/fit_calibration.py",
+        "examples": {name: len(rows) for name, rows in sets.items()},
+        "features": list(features),
+        "mean": [round(float(v), 6) for v in mean],
+        "scale": [round(float(v), 6) for v in scale],
+        "coef": [round(float(v), 6) for v in final.coef_[0]],
+        "intercept": round(float(final.intercept_[0]), 6),
+        "cutoffs": table,
+    }
+    target.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {target.relative_to(ROOT)}: {data['examples']}")
+    for name, value in zip(features, final.coef_[0], strict=True):
+        print(f"  {name:<16}{value:+.3f}")
+    print("cut-offs (max wrong rate -> confidence):", table)
+    for name in sets:
+        mask = source == name
+        bins = np.clip((out_of_fold[mask] * 10).astype(int), 0, 9)
+        print(f"{name}: {mask.sum()} examples, {y[mask].mean():.1%} right")
+        for b in range(10):
+            sel = bins == b
+            if sel.any():
+                print(
+                    f"  {b / 10:.1f}-{(b + 1) / 10:.1f}  n={sel.sum():5d}  "
+                    f"conf={out_of_fold[mask][sel].mean():.3f}  acc={y[mask][sel].mean():.3f}"
+                )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
