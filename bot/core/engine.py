@@ -2,6 +2,10 @@
 
 Reloading builds a whole new state and swaps it in with one assignment, so a question in flight
 always sees one consistent knowledge base. A bad reload keeps the old state and says why.
+
+With a :class:`~bot.core.knowledge.changes.ChangeSource` (the database's log of curated changes),
+the knowledge is the folder plus those changes; a reload is due when a file changes or the log's
+revision moves. While the log cannot be read, the changes last read stay in use.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from bot.config import Thresholds
 from bot.core.answers import Answer, compose
 from bot.core.knowledge import Knowledge, load_knowledge
+from bot.core.knowledge.changes import ChangeSource, KnowledgeChange, load_with_changes
 from bot.core.matching import Matcher
 from bot.core.roles import RoleDirectory, RoleLookup
 from bot.errors import KnowledgeError
@@ -28,6 +33,8 @@ class _State:
     matcher: Matcher
     roles: RoleDirectory
     stamp: tuple[tuple[str, int, int], ...]
+    revision: int | None = None
+    """The change log's revision this state includes (``None``: no log read)."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +46,43 @@ class ReloadResult:
 class Engine:
     """Ask questions, look up roles, reload knowledge."""
 
-    def __init__(self, directory: Path, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        thresholds: Thresholds | None = None,
+        *,
+        changes: ChangeSource | None = None,
+    ) -> None:
         self.directory = directory
         self.thresholds = thresholds or Thresholds()
+        self.changes = changes
         self._lock = threading.Lock()
-        self._state = self._build()
+        self._log: tuple[KnowledgeChange, ...] = ()
+        self._revision: int | None = None
+        self._log_down = False
+        self._read_log()
+        try:
+            self._state = self._build()
+        except KnowledgeError as error:
+            if not self._log:
+                raise
+            # The files alone may be fine (else this raises again): serve them, and say why.
+            logger.error("the curated changes do not validate; serving the files alone: %s", error)
+            self._log, self._revision = (), None
+            self._state = self._build()
         self._checked = time.monotonic()
-        self._failed_stamp: tuple[tuple[str, int, int], ...] | None = None
+        self._failed_stamp: tuple[object, ...] | None = None
+
+    def attach_changes(self, changes: ChangeSource) -> None:
+        """Use the curated changes in ``changes`` from now on (loaded at once)."""
+        self.changes = changes
+        self._read_log()
+        self.reload_if_changed()
+
+    @property
+    def revision(self) -> int | None:
+        """The revision of the curated changes in use (``None`` without a log)."""
+        return self._state.revision
 
     # ------------------------------------------------------------------ reading
     @property
@@ -86,17 +123,65 @@ class Engine:
             return None
         self._checked = now
         stamp = _stamp(self.directory)
-        if stamp in (self._state.stamp, self._failed_stamp):
+        revision = self._peek_revision()
+        key = (stamp, revision)
+        if key in ((self._state.stamp, self._state.revision), self._failed_stamp):
             return None
         result = self.reload()
-        self._failed_stamp = stamp if result.error is not None else None
+        self._failed_stamp = key if result.error is not None else None
         return result
+
+    def _peek_revision(self) -> int | None:
+        """The log's revision now (the one in use when it cannot be read)."""
+        if self.changes is None:
+            return None
+        try:
+            revision = self.changes.knowledge_revision()
+        except Exception as error:
+            self._log_unreadable(error)
+            return self._state.revision
+        self._log_readable()
+        return revision
+
+    def _read_log(self) -> None:
+        if self.changes is None:
+            return
+        try:
+            revision = self.changes.knowledge_revision()
+            log = tuple(self.changes.knowledge_changes())
+        except Exception as error:
+            self._log_unreadable(error)
+            return
+        self._log_readable()
+        self._log = log
+        self._revision = max([revision, *(c.id or 0 for c in log)])
+
+    def _log_unreadable(self, error: Exception) -> None:
+        if not self._log_down:
+            logger.warning(
+                "cannot read the curated changes (%s); keeping the ones already read", error
+            )
+        self._log_down = True
+
+    def _log_readable(self) -> None:
+        if self._log_down:
+            logger.info("the curated changes can be read again")
+        self._log_down = False
 
     def _build(self) -> _State:
         stamp = _stamp(self.directory)
-        knowledge = load_knowledge(self.directory)
+        if hasattr(self, "_state"):
+            self._read_log()
+        log, revision = self._log, self._revision
+        knowledge = (
+            load_with_changes(self.directory, log) if log else load_knowledge(self.directory)
+        )
         return _State(
-            knowledge, Matcher(knowledge, self.thresholds), RoleDirectory(knowledge), stamp
+            knowledge,
+            Matcher(knowledge, self.thresholds),
+            RoleDirectory(knowledge),
+            stamp,
+            revision,
         )
 
 

@@ -31,6 +31,7 @@ TABLES = {
     "answer_counts",
     "processed_events",
     "channel_settings",
+    "knowledge_changes",
 }
 
 

@@ -28,6 +28,11 @@ import yaml
 from bot.core.normalize import normalize
 from bot.errors import RolebotError
 
+try:  # the loader's parser (libyaml's when present), so a file the bot loads can be edited
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
 PROMOTED_FILE = "promoted.yaml"
 """Where new entries from the unanswered log go, inside the knowledge folder."""
 
@@ -105,7 +110,7 @@ def append_entry(path: Path, entry: NewEntry, *, header: str = PROMOTED_HEADER) 
         inner = indent + "  "
         return [
             "",
-            f"{indent}- id: {entry.id}",
+            f"{indent}- id: {_quoted(entry.id)}",
             f"{inner}questions:",
             *(f"{inner}  - {_scalar(q)}" for q in entry.questions),
             f"{inner}owner: {entry.owner}",
@@ -117,6 +122,34 @@ def append_entry(path: Path, entry: NewEntry, *, header: str = PROMOTED_HEADER) 
     _append_items(path, "entries", render, header)
 
 
+def set_answer(path: Path, entry_id: str, answer: str) -> None:
+    """Replace the ``answer`` of entry ``entry_id`` in ``path`` (a folded block, 72 columns)."""
+    text = _read(path)
+    root = _compose(path, text)
+    entry = _find_entry(_top_value(root, "entries"), entry_id)
+    if entry is None:
+        raise KnowledgeWriteError(f"{path}: no entry with id '{entry_id}'")
+    found = next(
+        (
+            (key, value)
+            for key, value in entry.value
+            if isinstance(key, yaml.ScalarNode) and key.value == "answer"
+        ),
+        None,
+    )
+    wrapped = textwrap.wrap(" ".join(answer.split()), 72) or [""]
+    if found is None:  # no answer yet: add one after the entry's last line
+        indent = " " * entry.start_mark.column
+        lines = [f"{indent}answer: >-", *(f"{indent}  {line}" for line in wrapped)]
+        _write_atomic(path, _insert_after(text, _last_line(text, entry), lines))
+        return
+    key, value = found
+    indent = " " * key.start_mark.column
+    first, last = int(key.start_mark.line), max(int(key.start_mark.line), _last_line(text, value))
+    lines = [f"{indent}answer: >-", *(f"{indent}  {line}" for line in wrapped)]
+    _write_atomic(path, _replace_lines(text, first, last, lines))
+
+
 def append_eval_cases(
     path: Path, cases: Iterable[tuple[str, str]], *, header: str = EVAL_HEADER
 ) -> int:
@@ -126,7 +159,7 @@ def append_eval_cases(
     """
     existing: set[str] = set()
     if path.is_file():
-        data = yaml.safe_load(_read(path)) or {}
+        data = yaml.load(_read(path), Loader=_Loader) or {}
         for item in data.get("questions") or [] if isinstance(data, dict) else []:
             if isinstance(item, dict) and isinstance(item.get("q"), str):
                 existing.add(normalize(item["q"]))
@@ -157,7 +190,7 @@ def find_entry_file(directory: Path, entry_id: str) -> Path | None:
         if entry_id not in text:
             continue
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=_Loader)
         except yaml.YAMLError:
             continue
         if _find_entry(_top_value(root, "entries"), entry_id) is not None:
@@ -238,7 +271,7 @@ def _read(path: Path) -> str:
 
 def _compose(path: Path, text: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as error:
         first = str(error).splitlines()[0] if str(error) else "invalid YAML"
         raise KnowledgeWriteError(f"{path}: not valid YAML ({first}); fix the file first") from None
@@ -328,19 +361,39 @@ def _insert_after(text: str, line: int | None, new_lines: Sequence[str]) -> str:
     return "".join([*lines[:position], *block, *lines[position:]])
 
 
+def _replace_lines(text: str, first: int, last: int, new_lines: Sequence[str]) -> str:
+    """Replace 0-based lines ``first``..``last`` (inclusive) with ``new_lines``."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines(keepends=True)
+    ending = lines[last][len(lines[last].rstrip("\r\n")) :] or newline
+    block = [line_text + newline for line_text in new_lines]
+    block[-1] = block[-1][: -len(newline)] + ending
+    return "".join([*lines[:first], *block, *lines[last + 1 :]])
+
+
 def _scalar(value: str) -> str:
     """A YAML scalar for ``value``: plain when that reads back the same, else double-quoted."""
     if _PLAIN.fullmatch(value) and not value.endswith(" "):
         try:
-            if yaml.safe_load(value) == value:
+            if yaml.load(value, Loader=_Loader) == value:
                 return value
         except yaml.YAMLError:
             pass
     return json.dumps(value, ensure_ascii=False)
 
 
+def _quoted(value: str) -> str:
+    """Always double-quoted: an id such as 2024, null, yes or 2024-01-01 stays a string."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, keeping its permissions; the new mtime marks the change."""
+    """Replace ``path`` in one step, keeping its permissions; the new mtime marks the change.
+
+    A symbolic link stays a link: the file it points to is replaced.
+    """
+    if path.is_symlink():
+        path = path.resolve()
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
