@@ -18,6 +18,7 @@ from bot.cli import main
 from bot.core.normalize import normalize
 from bot.store import QuestionRecord, Source, SqlStore, open_store_url
 from bot.store.database import _to_json
+from bot.store.migrate import head_revision
 from bot.store.models import UnansweredQuestion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,9 +135,21 @@ def test_promote_then_eval_guards_it(
     assert "promoted 2 questions to the new entry 'quarterly-sso-certificate-rotation'" in out
     assert "+ who owns the quarterly sso certificate rotation?" in out
     assert "2 regression case(s) added to tests/eval/promoted.yaml" in out
+    assert 'rolebot kb answer quarterly-sso-certificate-rotation "' in out
+    assert not (env / "knowledge" / "promoted.yaml").exists()  # the change is in the database
+    assert {q.status for q in store.list_questions(status=None)} == {"promoted"}
+
+    code, out, err = run(capsys, "kb", "changes")
+    assert code == 0, err
+    assert "new entry 'quarterly-sso-certificate-rotation' (technical_program_manager)" in out
+    assert "U0CURATOR" in out and "1 change(s) not in the files" in out
+    code, out, err = run(capsys, "kb", "export", str(env / "knowledge"))  # a checkout: in place
+    assert code == 0, err
+    assert "1 curated change(s) merged" in out
     promoted = yaml.safe_load((env / "knowledge" / "promoted.yaml").read_text())
     assert promoted["entries"][0]["owner"] == "technical_program_manager"
-    assert {q.status for q in store.list_questions(status=None)} == {"promoted"}
+    code, out, err = run(capsys, "kb", "changes", "--format", "json")
+    assert code == 0 and out == ""  # the files hold it now
 
     code, out, err = run(
         capsys, "ask", "--json", "who owns the quarterly sso certificate rotation?"
@@ -172,12 +185,21 @@ def test_promote_to_existing_entry(
         "product-vision",
     )
     assert code == 0, err
-    assert "to the entry 'product-vision' (product_manager)" in out and "faq.yaml" in out
-    assert (
-        "- whose call is the long range product dream"
-        in (env / "knowledge" / "faq.yaml").read_text()
-    )
+    assert "to the entry 'product-vision' (product_manager)" in out
+    faq = (env / "knowledge" / "faq.yaml").read_text()
+    assert "- whose call is the long range product dream" not in faq
     assert not (env / "tests").exists()  # no tests/eval folder here: nothing exported
+    code, out, err = run(capsys, "kb", "changes", "--format", "json")
+    [change] = [json.loads(line) for line in out.splitlines()]
+    assert change["kind"] == "add_phrasings" and change["entry_id"] == "product-vision"
+    assert change["phrasings"] == ["whose call is the long range product dream"]
+    assert change["question_ids"] == [question] and change["file"] == "faq.yaml"
+    code, out, err = run(capsys, "kb", "export", str(env / "exported"))
+    assert code == 0, err
+    exported = (env / "exported" / "faq.yaml").read_text()
+    assert exported.replace("      - whose call is the long range product dream\n", "") == faq
+    code, out, err = run(capsys, "kb", "validate", str(env / "exported"))
+    assert code == 0 and "OK" in out
 
 
 def test_promote_that_does_not_validate_changes_nothing(
@@ -194,6 +216,7 @@ def test_promote_that_does_not_validate_changes_nothing(
     assert (env / "knowledge" / "faq.yaml").read_bytes() == faq
     assert not (env / "knowledge" / "promoted.yaml").exists()
     assert store.get_questions([question])[0].status == "open"
+    assert store.knowledge_revision() == 0
 
 
 def test_promote_errors_are_one_line(store: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:
@@ -271,10 +294,10 @@ def test_db_commands_on_sqlite(env: Path, capsys: pytest.CaptureFixture[str]) ->
     code, out, _ = run(capsys, "db", "current")
     assert code == 0 and "empty (no tables yet)" in out
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "upgraded from empty to 0001" in out
+    assert code == 0 and f"upgraded from empty to {head_revision()}" in out
     assert str(env / "data" / "rolebot.db") in out
     code, out, _ = run(capsys, "db", "current")
-    assert "0001 (up to date)" in out
+    assert f"{head_revision()} (up to date)" in out
 
 
 def test_bad_database_url_is_one_line(
