@@ -28,9 +28,10 @@ from bot.slack.blocks.curate import (
     MODAL_ANSWER_LIMIT,
     announcement,
     answer_modal,
+    drafts_blocks,
     promoted_notice,
 )
-from bot.slack.blocks.message import Message
+from bot.slack.blocks.message import Message, message
 from bot.slack.blocks.review import parse_ids, review_message
 from bot.slack.blocks.safe import decode_value, escape
 from bot.slack.replies import api_failed
@@ -56,6 +57,8 @@ GONE = frozenset(
     }
 )
 """Slack's errors for a thread rolebot can no longer post in: announced never, logged once."""
+MAX_DRAFTS_SHOWN = 4
+"""Draft answers listed under the open questions (the message holds at most 50 blocks)."""
 
 
 def _reason(error: RolebotError) -> str:
@@ -79,7 +82,14 @@ class CuratorDesk:
                 "Sorry, the unanswered questions are only for curators. Ask one of them if you "
                 "think a question is missing an answer."
             )
-        return review_message(service.store.open_groups(limit=20), service.knowledge)
+        knowledge = service.knowledge
+        listing = review_message(service.store.open_groups(limit=20), knowledge)
+        drafts = [
+            (entry, knowledge.roles[entry.owner])
+            for entry in knowledge.entries
+            if review.is_draft(entry.answer)
+        ][:MAX_DRAFTS_SHOWN]
+        return message(listing["text"], [*listing["blocks"], *drafts_blocks(drafts)])
 
     def promote(self, value: str | None, user_id: str | None) -> Message:
         """A curated change in the database: every replica answers it within its reload
@@ -149,8 +159,7 @@ class CuratorDesk:
             review.write_answer(service.store, service.engine.directory, entry_id, text, user_id)
         except RolebotError as error:
             return {ANSWER_BLOCK: _reason(error)[:300]}
-        service.engine.reload()
-        return None
+        return None  # every process, this one too, picks it up within its reload interval
 
 
 class Announcer:

@@ -136,7 +136,11 @@ def test_a_curator_writes_the_answer_in_a_modal(running: Running) -> None:
         "chat.postMessage", where=lambda c: "curator answered" in c.args["text"]
     )
     assert "Program Manager" in told.args["text"]
-    write = next(b for b in done.buttons() if b["text"]["text"] == "Write the answer")
+    assert any(b["text"]["text"] == "Write the answer" for b in done.buttons())
+    # The review list offers the drafts too.
+    listing = _unanswered(running, name="drafts")
+    assert "Draft answers to write" in listing.dump()
+    write = next(b for b in listing.buttons() if b["text"]["text"] == "Write the answer")
     running.slack.click(write, running.respond_url("write"), user=CURATOR, ephemeral=True)
     (opened,) = running.fake.wait_for("views.open")
     view = opened.args["view"]
@@ -159,6 +163,7 @@ def test_a_curator_writes_the_answer_in_a_modal(running: Running) -> None:
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == again["ts"]
     )
     assert "several teams and quarters" in post.dump()
+    assert "Draft answers" not in _unanswered(running, name="after").dump()
     assert _files(running.knowledge_dir) == files
     assert len(_told(running, event)) == 1
 

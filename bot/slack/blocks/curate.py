@@ -3,14 +3,17 @@ modal. Pure functions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.core.knowledge import Entry, Role
 from bot.slack.blocks.message import Message, action_id, message
 from bot.slack.blocks.safe import (
+    Block,
     actions,
     button,
     context,
+    echo,
     encode_value,
     escape,
     section,
@@ -54,6 +57,26 @@ def promoted_notice(text: str, entry_id: str, *, can_write: bool) -> Message:
             )
         )
     return message(text, blocks)
+
+
+def drafts_blocks(drafts: Sequence[tuple[Entry, Role]]) -> list[Block]:
+    """Promoted entries whose answer is still a draft, each with "Write the answer"."""
+    if not drafts:
+        return []
+    blocks: list[Block] = [section("*Draft answers to write* (the bot says they are drafts)")]
+    for entry, role in drafts:
+        question = entry.questions[0] if entry.questions else entry.id
+        blocks.append(
+            section(
+                f"“{echo(question, 200)}” · {escape(role.short_name)} · `{escape(entry.id)}`",
+                accessory=button(
+                    "Write the answer",
+                    action_id(WRITE_ANSWER, entry.id[:60]),
+                    encode_value({"e": entry.id}),
+                ),
+            )
+        )
+    return blocks
 
 
 def answer_modal(entry: Entry, role: Role, current: str, *, draft: bool) -> dict[str, Any]:
