@@ -79,13 +79,15 @@ def _ask(replica: Served, fake: FakeSlack, text: str, channel: str = "C0ASKERS")
     return reply
 
 
-def _answered_by(replica: Served, fake: FakeSlack, text: str, role: str) -> float:
-    """Ask until ``role`` answers; the seconds it took (fails after :data:`SECONDS`)."""
+def _answered_by(replica: Served, fake: FakeSlack, text: str, role: str) -> int:
+    """Ask until ``role`` answers (fails after :data:`SECONDS`); how many asks it took."""
     started = time.monotonic()
+    asks = 0
     while True:
         reply = _ask(replica, fake, text, channel="C0LATER")
+        asks += 1
         if reply.args["text"].startswith(role):
-            return time.monotonic() - started
+            return asks
         assert time.monotonic() - started < SECONDS, f"{replica.base_url}: {reply.args['text']}"
         time.sleep(0.2)
 
@@ -155,9 +157,8 @@ def test_replicas_share_the_curated_changes_and_tell_the_asker_once(
             "U0CLI",
         )
         assert done.returncode == 0, done.stderr
-        latencies = {
-            "cli": [_answered_by(r, fake_slack, BY_CLI, "Program Manager") for r in replicas]
-        }
+        for replica in replicas:
+            _answered_by(replica, fake_slack, BY_CLI, "Program Manager")
         # ...and with the Promote button, clicked in the list the last replica shows.
         last.slack.command("unanswered", fake_slack.response_url("list"), user=CURATOR)
         (listing,) = fake_slack.wait_for("respond", where=lambda c: c.path.endswith("/list"))
@@ -168,10 +169,9 @@ def test_replicas_share_the_curated_changes_and_tell_the_asker_once(
         )
         assert "Promoted 1 question to the Project Manager" in clicked.args["text"]
         assert {q.status for q in probe.get_questions([cli_id, button_id])} == {"promoted"}
-        # Within a few seconds every replica answers both (measured from the promote)...
-        latencies["button"] = [
-            _answered_by(r, fake_slack, BY_BUTTON, "Project Manager") for r in replicas
-        ]
+        # Within a few seconds every replica answers both...
+        for replica in replicas:
+            _answered_by(replica, fake_slack, BY_BUTTON, "Project Manager")
         # ...and so does a replica started afterwards.
         if postgres:
             started.append(serve(env("c"), tmp_path / "c"))
@@ -179,14 +179,9 @@ def test_replicas_share_the_curated_changes_and_tell_the_asker_once(
             first.stop()
             started.append(serve(env("a"), tmp_path / "a"))
             replicas = []
-        for replica in started:
-            assert _answered_by(replica, fake_slack, BY_CLI, "Program Manager") < 1.0
-            assert _answered_by(replica, fake_slack, BY_BUTTON, "Project Manager") < 1.0
-        backend = make_url(database).get_backend_name()
-        print(
-            f"\n{backend}, {len(latencies['cli'])} replica(s): promote to answered on every "
-            f"replica: CLI {max(latencies['cli']):.2f} s, button {max(latencies['button']):.2f} s"
-        )
+        for replica in started:  # it read the log at start: the first answer is right
+            assert _answered_by(replica, fake_slack, BY_CLI, "Program Manager") == 1
+            assert _answered_by(replica, fake_slack, BY_BUTTON, "Project Manager") == 1
 
         # The asker's thread got exactly one post, naming the role: across replicas, workers
         # and a second of sweeps more.
