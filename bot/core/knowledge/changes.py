@@ -29,13 +29,7 @@ import yaml
 
 from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.model import Knowledge
-from bot.core.knowledge.writer import (
-    PROMOTED_FILE,
-    NewEntry,
-    add_phrasings,
-    append_entry,
-    set_answer,
-)
+from bot.core.knowledge.writer import PROMOTED_FILE, NewEntry, append_entries, edit_entries
 from bot.core.normalize import normalize
 from bot.errors import KnowledgeError
 
@@ -129,16 +123,17 @@ def pending_changes(directory: Path, changes: Sequence[KnowledgeChange]) -> list
 
 def write_changes(source: Path, target: Path, changes: Sequence[KnowledgeChange]) -> list[Applied]:
     """Copy the knowledge files of ``source`` into ``target`` (unless they are the same folder)
-    and apply ``changes`` there, in order; what each change did."""
+    and apply ``changes`` there, in order; what each change did. Each edited file is parsed and
+    written once, however many changes touch it."""
     target.mkdir(parents=True, exist_ok=True)
     if source.resolve() != target.resolve():
         for path in _knowledge_files(source):
             shutil.copyfile(path, target / path.name)  # follows links: the content is copied
-    index = _Index(target)
-    answered = _contained_answers(index, changes)
-    return [
-        _apply(index, change, change_id in answered) for change_id, change in enumerate(changes)
-    ]
+    plan = _Plan(_Index(target))
+    answered = _contained_answers(plan.index, changes)
+    applied = [plan.apply(change, position in answered) for position, change in enumerate(changes)]
+    plan.write()
+    return applied
 
 
 # --------------------------------------------------------------------------- applying
@@ -182,38 +177,57 @@ class _Index:
             self.phrasings.setdefault(normalize(phrasing), entry_id)
 
 
-def _apply(index: _Index, change: KnowledgeChange, contained: bool) -> Applied:
-    if change.kind == SET_ANSWER:
+class _Plan:
+    """What the changes do to which file, decided first and written in one go per file."""
+
+    def __init__(self, index: _Index) -> None:
+        self.index = index
+        self.promoted = index.directory / PROMOTED_FILE
+        self.new: dict[str, NewEntry] = {}
+        self.phrasings: dict[Path, dict[str, list[str]]] = {}
+        self.answers: dict[Path, dict[str, str]] = {}
+
+    def apply(self, change: KnowledgeChange, contained: bool) -> Applied:
+        index = self.index
         info = index.entries.get(change.entry_id)
-        if contained or info is None or change.answer is None:
-            return Applied(change)
-        set_answer(info.path, change.entry_id, change.answer)
-        info.answer = change.answer
-        return Applied(change, _name(index, info.path), answer=True)
-    fresh = index.fresh(change.phrasings)
-    info = index.entries.get(change.entry_id)
-    if info is not None:  # an existing entry (or a new one the files already hold)
-        if not fresh:
-            return Applied(change)
-        add_phrasings(info.path, change.entry_id, fresh)
-        index.learn(change.entry_id, fresh)
-        return Applied(change, _name(index, info.path), phrasings=tuple(fresh))
-    if change.kind != NEW_ENTRY or not fresh:
-        return Applied(change)  # the entry is gone from the files, or its phrasings moved
-    path = index.directory / PROMOTED_FILE
-    append_entry(
-        path,
-        NewEntry(
+        if change.kind == SET_ANSWER:
+            if contained or info is None or change.answer is None:
+                return Applied(change)
+            if change.entry_id in self.new:
+                self.new[change.entry_id] = replace(self.new[change.entry_id], answer=change.answer)
+            else:
+                self.answers.setdefault(info.path, {})[change.entry_id] = change.answer
+            info.answer = change.answer
+            return Applied(change, _name(index, info.path), answer=True)
+        fresh = index.fresh(change.phrasings)
+        if info is not None:  # an existing entry (or a new one the files already hold)
+            if not fresh:
+                return Applied(change)
+            if change.entry_id in self.new:
+                entry = self.new[change.entry_id]
+                self.new[change.entry_id] = replace(entry, questions=(*entry.questions, *fresh))
+            else:
+                per_file = self.phrasings.setdefault(info.path, {})
+                per_file.setdefault(change.entry_id, []).extend(fresh)
+            index.learn(change.entry_id, fresh)
+            return Applied(change, _name(index, info.path), phrasings=tuple(fresh))
+        if change.kind != NEW_ENTRY or not fresh:
+            return Applied(change)  # the entry is gone from the files, or its phrasings moved
+        self.new[change.entry_id] = NewEntry(
             id=change.entry_id,
             questions=tuple(fresh),
             owner=change.owner or "",
             distinction=change.distinction or "how",
             answer=change.answer or "",
-        ),
-    )
-    index.entries[change.entry_id] = _EntryInfo(path, change.answer or "")
-    index.learn(change.entry_id, fresh)
-    return Applied(change, _name(index, path), created=True, phrasings=tuple(fresh))
+        )
+        index.entries[change.entry_id] = _EntryInfo(self.promoted, change.answer or "")
+        index.learn(change.entry_id, fresh)
+        return Applied(change, _name(index, self.promoted), created=True, phrasings=tuple(fresh))
+
+    def write(self) -> None:
+        for path in {*self.phrasings, *self.answers}:
+            edit_entries(path, phrasings=self.phrasings.get(path), answers=self.answers.get(path))
+        append_entries(self.promoted, list(self.new.values()))
 
 
 def _contained_answers(index: _Index, changes: Sequence[KnowledgeChange]) -> set[int]:
