@@ -76,8 +76,7 @@ class Engine:
     def attach_changes(self, changes: ChangeSource) -> None:
         """Use the curated changes in ``changes`` from now on (loaded at once)."""
         self.changes = changes
-        self._read_log()
-        self.reload_if_changed()
+        self.reload()
 
     @property
     def revision(self) -> int | None:
@@ -102,9 +101,12 @@ class Engine:
         return self._state.roles.resolve(text)
 
     # ------------------------------------------------------------------ reloading
-    def reload(self) -> ReloadResult:
-        """Re-read the folder. On error the current knowledge stays and the error is returned."""
+    def reload(self, *, read_log: bool = True) -> ReloadResult:
+        """Re-read the folder (and the curated changes, unless ``read_log`` is false). On error
+        the current knowledge stays and the error is returned."""
         with self._lock:
+            if read_log:
+                self._read_log()
             try:
                 state = self._build()
             except KnowledgeError as error:
@@ -116,18 +118,24 @@ class Engine:
                 logger.info("knowledge reloaded: %d entries", len(state.knowledge.entries))
             return ReloadResult(changed)
 
-    def reload_if_changed(self, min_interval: float = 0.0) -> ReloadResult | None:
-        """Reload when a file in the folder changed (checked at most every ``min_interval`` s)."""
+    def reload_if_changed(
+        self, min_interval: float = 0.0, *, check_log: bool = True
+    ) -> ReloadResult | None:
+        """Reload when a file in the folder changed, or (``check_log``) the curated changes'
+        revision moved; checked at most every ``min_interval`` s. Without ``check_log`` the
+        database is not asked (for a request's path: an unreachable database must not slow an
+        answer down); the changes already read stay in use."""
         now = time.monotonic()
         if now - self._checked < min_interval:
             return None
         self._checked = now
         stamp = _stamp(self.directory)
-        revision = self._peek_revision()
+        revision = self._peek_revision() if check_log else self._state.revision
         key = (stamp, revision)
         if key in ((self._state.stamp, self._state.revision), self._failed_stamp):
             return None
-        result = self.reload()
+        moved = check_log and revision != self._state.revision
+        result = self.reload(read_log=moved)
         self._failed_stamp = key if result.error is not None else None
         return result
 
@@ -170,8 +178,6 @@ class Engine:
 
     def _build(self) -> _State:
         stamp = _stamp(self.directory)
-        if hasattr(self, "_state"):
-            self._read_log()
         log, revision = self._log, self._revision
         knowledge = (
             load_with_changes(self.directory, log) if log else load_knowledge(self.directory)

@@ -138,7 +138,6 @@ class CuratorDesk:
         service = self.service
         if not service.is_curator(user_id):
             return notice("Sorry, only curators can write answers.")
-        service.refresh()
         entry = service.knowledge.entries_by_id.get(decode_value(value).get("e", ""))
         if entry is None:
             return notice("That entry is not in the knowledge yet; try again in a moment.")
@@ -159,7 +158,8 @@ class CuratorDesk:
             review.write_answer(service.store, service.engine.directory, entry_id, text, user_id)
         except RolebotError as error:
             return {ANSWER_BLOCK: _reason(error)[:300]}
-        return None  # every process, this one too, picks it up within its reload interval
+        service.later(service.engine.reload)  # after the acknowledgement; others within seconds
+        return None
 
 
 class Announcer:
@@ -185,7 +185,10 @@ class Announcer:
 
     def sweep(self) -> int:
         """Reload if the knowledge changed, then announce; how many askers were told."""
-        self.service.refresh()
+        try:
+            self.service.engine.reload_if_changed()  # files, and the curated changes' revision
+        except Exception:
+            logger.exception("checking the knowledge for changes failed")
         try:
             return announce_pending(self.service.store, self.service.knowledge, self.tell)
         except RolebotError as error:  # the database is down: next round

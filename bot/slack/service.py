@@ -157,9 +157,10 @@ class Service:
             self._background.shutdown(wait=True)
 
     def refresh(self) -> None:
-        """Pick up edited knowledge files (cheap; checked at most every reload interval)."""
+        """Pick up edited knowledge files (cheap; checked at most every reload interval). The
+        curated changes in the database are checked in the background (``bot.slack.curate``)."""
         try:
-            self.engine.reload_if_changed(self.settings.reload_interval)
+            self.engine.reload_if_changed(self.settings.reload_interval, check_log=False)
         except Exception:
             logger.exception("checking the knowledge folder for changes failed")
 

@@ -223,3 +223,27 @@ def test_the_engine_follows_the_log_and_keeps_its_knowledge_when_it_cannot_read_
     )
     fresh = Engine(knowledge_copy, changes=log)
     assert fresh.revision is None and "escrow-audits" not in fresh.knowledge.entries_by_id
+
+
+def test_a_request_path_check_never_asks_the_log(knowledge_copy: Path) -> None:
+    class Counting:
+        calls = 0
+
+        def knowledge_revision(self) -> int:
+            Counting.calls += 1
+            return 0
+
+        def knowledge_changes(self) -> list[KnowledgeChange]:
+            Counting.calls += 1
+            return []
+
+    engine = Engine(knowledge_copy, changes=Counting())
+    before = Counting.calls
+    (knowledge_copy / "faq.yaml").write_text(
+        (knowledge_copy / "faq.yaml").read_text() + "\n# touched\n"
+    )
+    assert engine.reload_if_changed(check_log=False) is not None  # the file change is seen
+    assert engine.reload_if_changed(check_log=False) is None
+    assert Counting.calls == before  # and the database was not asked
+    engine.reload_if_changed()
+    assert Counting.calls == before + 1  # the background check: one revision query
