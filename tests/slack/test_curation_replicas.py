@@ -22,6 +22,7 @@ from slackkit import CURATOR, Served, process_env, run_rolebot, serve
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from bot.slack.blocks.safe import decode_value
 from bot.store import SqlStore, open_store_url
 
 POSTGRES_URL = os.environ.get(
@@ -162,7 +163,13 @@ def test_replicas_share_the_curated_changes_and_tell_the_asker_once(
         # ...and with the Promote button, clicked in the list the last replica shows.
         last.slack.command("unanswered", fake_slack.response_url("list"), user=CURATOR)
         (listing,) = fake_slack.wait_for("respond", where=lambda c: c.path.endswith("/list"))
-        [button] = [b for b in listing.buttons() if b["text"]["text"] == "Promote: Project"]
+        # (the group of BY_BUTTON: BY_CLI may be open again, asked before a replica reloaded)
+        [button] = [
+            b
+            for b in listing.buttons()
+            if b["text"]["text"] == "Promote: Project"
+            and str(button_id) in decode_value(b["value"])["i"].split(",")
+        ]
         last.slack.click(button, fake_slack.response_url("promote"), user=CURATOR, ephemeral=True)
         (clicked,) = fake_slack.wait_for(
             "respond", where=lambda c: c.path.endswith("/promote"), timeout=20
