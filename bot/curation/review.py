@@ -50,6 +50,8 @@ ATTEMPTS = 5
 MAX_CURATED_ANSWER = 400
 """Characters in an answer a curator writes (Slack modal, ``rolebot kb answer``)."""
 DRAFT_PREFIX = "Draft answer:"
+_PINGS = re.compile(r"<[!@#]|(?<![\w.])@(?:channel|here|everyone)\b", re.IGNORECASE)
+"""What would notify people from an answer: refused in a curator's answer."""
 _DISTINCTION = {"product_manager": "why"}
 """A new entry's distinction: the Product Manager answers *why*, the others *how*."""
 
@@ -183,6 +185,11 @@ def write_answer(
     if len(text) > MAX_CURATED_ANSWER:
         raise ReviewError(
             f"the answer is {len(text)} characters; keep it to {MAX_CURATED_ANSWER} or fewer"
+        )
+    if _PINGS.search(text):
+        raise ReviewError(
+            "the answer mentions people, channels or everyone (<@…>, <#…>, @here…); answers "
+            "are read by everyone who asks: name the role instead"
         )
     for _attempt in range(ATTEMPTS):
         revision, log, knowledge = _current(store, knowledge_dir)

@@ -454,5 +454,9 @@ def test_a_curator_writes_the_answer(store: SqlStore, knowledge_copy: Path) -> N
         write_answer(store, knowledge_copy, "vendor-security", "x" * 401)
     with pytest.raises(ReviewError, match="empty"):
         write_answer(store, knowledge_copy, "vendor-security", "   ")
+    for pinging in ("Ask <!channel>", "Ask <@U0BOSS>", "See <#C0ALL>", "Ask @here today"):
+        with pytest.raises(ReviewError, match="mentions people"):
+            write_answer(store, knowledge_copy, "vendor-security", pinging)
+    write_answer(store, knowledge_copy, "vendor-security", "Mail pm@here.example for more.")
     with pytest.raises(ReviewError, match="did you mean 'vendor-security'"):
         write_answer(store, knowledge_copy, "vendor-securty", text)

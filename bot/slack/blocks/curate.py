@@ -13,6 +13,7 @@ from bot.slack.blocks.safe import (
     actions,
     button,
     context,
+    defang,
     echo,
     encode_value,
     escape,
@@ -35,7 +36,7 @@ def announcement(role: Role, entry: Entry, *, draft: bool) -> Message:
             f"The {name} answers “{escape(role.question)}”."
         )
     else:
-        body = f"A curator answered this: the *{name}*. {escape(entry.answer)}"
+        body = f"A curator answered this: the *{name}*. {escape(defang(entry.answer))}"
     blocks = [section(body), context("Ask again any time: I know this one now.")]
     return message(body, blocks)
 
