@@ -33,7 +33,7 @@ from bot.slack.blocks.curate import (
 )
 from bot.slack.blocks.message import Message, message
 from bot.slack.blocks.review import parse_ids, review_message
-from bot.slack.blocks.safe import decode_value, escape
+from bot.slack.blocks.safe import Block, decode_value, escape
 from bot.slack.replies import api_failed
 
 if TYPE_CHECKING:
@@ -82,14 +82,18 @@ class CuratorDesk:
                 "Sorry, the unanswered questions are only for curators. Ask one of them if you "
                 "think a question is missing an answer."
             )
-        knowledge = service.knowledge
-        listing = review_message(service.store.open_groups(limit=20), knowledge)
+        listing = review_message(service.store.open_groups(limit=20), service.knowledge)
+        return message(listing["text"], [*listing["blocks"], *self.drafts_blocks()])
+
+    def drafts_blocks(self) -> list[Block]:
+        """Promoted entries whose answer is still a draft, with "Write the answer" buttons."""
+        knowledge = self.service.knowledge
         drafts = [
             (entry, knowledge.roles[entry.owner])
             for entry in knowledge.entries
             if review.is_draft(entry.answer)
-        ][:MAX_DRAFTS_SHOWN]
-        return message(listing["text"], [*listing["blocks"], *drafts_blocks(drafts)])
+        ]
+        return drafts_blocks(drafts[:MAX_DRAFTS_SHOWN])
 
     def promote(self, value: str | None, user_id: str | None) -> Message:
         """A curated change in the database: every replica answers it within its reload

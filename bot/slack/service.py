@@ -508,6 +508,7 @@ class Service:
             except Exception:
                 logger.exception("reading the open questions for the Home tab failed")
                 groups = []
+            return home_view(self.knowledge, self.command, groups, self.curation.drafts_blocks())
         return home_view(self.knowledge, self.command, groups)
 
     # ------------------------------------------------------------------ health

@@ -243,3 +243,33 @@ def test_opening_the_messages_tab_is_acknowledged_quietly(running: Running) -> N
     assert running.slack.event(event).status == 200
     running.fake.quiet(0.3)
     assert running.fake.of("views.publish") == []
+
+
+def test_the_home_tab_offers_draft_answers_to_curators(running: Running) -> None:
+    _log(running)
+    listing = _unanswered(running)
+    promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: TPM")
+    running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
+    assert "Promoted 1 question" in _responded(running, "promote").args["text"]
+    event = {
+        "type": "app_home_opened",
+        "user": CURATOR,
+        "channel": "D0CURATOR",
+        "tab": "home",
+        "event_ts": f"{time.time():.6f}",
+    }
+    assert running.slack.event(event).status == 200
+    (home,) = running.fake.wait_for("views.publish")
+    assert "Draft answers to write" in home.dump() and len(home.args["view"]["blocks"]) <= 100
+    write = next(b for b in home.buttons() if b["text"]["text"] == "Write the answer")
+    running.slack.click(
+        write,
+        running.respond_url("home"),
+        user=CURATOR,
+        container={"type": "view", "view_id": "VHOME"},
+    )
+    (opened,) = running.fake.wait_for("views.open")
+    assert "modal" in opened.dump() and "llama" in opened.dump()
+    assert running.slack.event({**event, "user": "U0ALICE"}).status == 200
+    everyone = running.fake.wait_for("views.publish", 2)[-1]
+    assert "Draft answers" not in everyone.dump()
