@@ -285,7 +285,7 @@ def _clip(text: str, width: int) -> str:
 
 def _question_json(question: LoggedQuestion) -> dict[str, Any]:
     data = asdict(question)
-    for key in ("created_at", "resolved_at"):
+    for key in ("created_at", "resolved_at", "notified_at"):
         if data[key] is not None:
             data[key] = data[key].isoformat()
     return data

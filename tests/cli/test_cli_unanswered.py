@@ -150,6 +150,11 @@ def test_promote_then_eval_guards_it(
     assert promoted["entries"][0]["owner"] == "technical_program_manager"
     code, out, err = run(capsys, "kb", "changes", "--format", "json")
     assert code == 0 and out == ""  # the files hold it now
+    assert store.claim_announcement(first)  # a replica told the asker
+    code, out, err = run(capsys, "unanswered", "list", "--status", "all", "--format", "json")
+    assert code == 0, err
+    listed = {row["id"]: row for row in json.loads(out)}
+    assert listed[first]["notified_at"] and listed[second]["notified_at"] is None
 
     code, out, err = run(
         capsys, "ask", "--json", "who owns the quarterly sso certificate rotation?"
