@@ -13,11 +13,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.core.knowledge import Entry, Knowledge, Role
 from bot.store.interface import LoggedQuestion, Store
 
 logger = logging.getLogger(__name__)
+
+STALE = timedelta(hours=1)
+"""A promoted question whose entry is still missing this long after (removed from the files)
+is set aside unannounced, so it never holds up the sweep."""
 
 
 class Undeliverable(Exception):
@@ -45,10 +50,19 @@ def announce_pending(store: Store, knowledge: Knowledge, tell: Tell, *, limit: i
     Raises StoreError when the database cannot be read (nothing is claimed then).
     """
     told = 0
+    now = datetime.now(UTC)
     for question in store.unannounced(limit):
         entry = knowledge.entries_by_id.get(question.resolved_entry_id or "")
         if entry is None:
-            continue  # this replica's knowledge does not hold it yet: a later sweep will
+            resolved = question.resolved_at or now
+            if now - resolved < STALE or not store.claim_announcement(question.id):
+                continue  # this replica's knowledge does not hold it yet: a later sweep will
+            logger.warning(
+                "question %d was promoted to '%s', which is not in the knowledge; not announced",
+                question.id,
+                question.resolved_entry_id,
+            )
+            continue
         target = _thread(question)
         if not store.claim_announcement(question.id):
             continue  # another replica (or worker) has it

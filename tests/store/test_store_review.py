@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from storekit import TcpProxy, record, schema_url
 
@@ -23,6 +25,7 @@ from bot.core.knowledge.writer import (
     append_entry,
     append_eval_cases,
 )
+from bot.curation.announce import Announcement, announce_pending
 from bot.curation.review import (
     ReviewError,
     current_knowledge,
@@ -34,6 +37,7 @@ from bot.curation.review import (
 )
 from bot.errors import KnowledgeError, StoreError
 from bot.store import Source, SqlStore, open_store_url
+from bot.store.models import UnansweredQuestion
 
 
 @pytest.fixture
@@ -460,3 +464,42 @@ def test_a_curator_writes_the_answer(store: SqlStore, knowledge_copy: Path) -> N
     write_answer(store, knowledge_copy, "vendor-security", "Mail pm@here.example for more.")
     with pytest.raises(ReviewError, match="did you mean 'vendor-security'"):
         write_answer(store, knowledge_copy, "vendor-securty", text)
+
+
+def test_announcements_are_claimed_once_and_stale_ones_set_aside(
+    store: SqlStore, knowledge_copy: Path
+) -> None:
+    fields = {"channel_id": "C0ASK", "message_ts": "1700000000.000100"}
+    store.log_question(record("who owns the partner api deprecation schedule", **fields))
+    store.log_question(record("who owns the partner api changelog cadence", channel_id="C0ASK"))
+    ids = sorted(q.id for q in store.list_questions())
+    promote(store, knowledge_copy, ids[:1], "program manager", entry_id="api-deprecation")
+    promote(store, knowledge_copy, ids[1:], "program manager", entry_id="api-changelog")
+    told: list[Announcement] = []
+    knowledge = current_knowledge(store, knowledge_copy)
+    # A replica whose knowledge does not hold the entries yet announces nothing, claims nothing.
+    assert announce_pending(store, load_knowledge(knowledge_copy), told.append) == 0
+    assert len(store.unannounced()) == 2
+    assert announce_pending(store, knowledge, told.append) == 1
+    [item] = told
+    assert (item.channel, item.thread_ts, item.role.id) == (
+        "C0ASK",
+        "1700000000.000100",
+        "program_manager",
+    )
+    assert store.unannounced() == []  # the one without a thread is claimed and skipped
+    assert announce_pending(store, knowledge, told.append) == 0
+    assert not store.claim_announcement(ids[0])  # once
+    # Promoted to an entry that left the files: set aside after a while, never announced.
+    store.log_question(record("who owns the partner api sunset reminders", **fields))
+    [late] = [q.id for q in store.list_questions()]
+    promote(store, knowledge_copy, [late], "program manager", entry_id="api-sunset")
+    assert announce_pending(store, load_knowledge(knowledge_copy), told.append) == 0
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(UnansweredQuestion)
+            .where(UnansweredQuestion.id == late)
+            .values(resolved_at=datetime.now(UTC) - timedelta(hours=2))
+        )
+    assert announce_pending(store, load_knowledge(knowledge_copy), told.append) == 0
+    assert store.unannounced() == [] and len(told) == 1
