@@ -25,7 +25,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    engine = context.engine
+    engine = context.curated_engine
     if args.question == "-":
         for line in sys.stdin:
             question = line.rstrip("\n")

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
             raise RolebotError(
                 f"no labelled set at '{path}' (give a path to a questions YAML file)"
             )
-        report = evaluate(context.engine, load_cases(path))
+        report = evaluate(context.curated_engine, load_cases(path))
         if path.name == PROMOTED_SET.name:
             regressions += len(report.misses())
         if args.json:

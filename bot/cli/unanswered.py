@@ -2,9 +2,10 @@
 
 What rolebot could not answer (and every "Wrong role" click) lands in the unanswered log.
 ``groups`` shows what to write next; ``promote`` turns questions into knowledge (phrasings of an
-existing entry, or a new entry in ``promoted.yaml``), and the running bot picks it up without a
-restart. Promoted questions are also appended to ``tests/eval/promoted.yaml`` when that folder
-exists, so ``rolebot eval`` keeps checking they still reach their role.
+existing entry, or a new entry): a curated change in the database that every running replica
+picks up without a restart (``rolebot kb export`` writes it into YAML). Promoted questions are
+also appended to ``tests/eval/promoted.yaml`` when that folder exists, so ``rolebot eval``
+keeps checking they still reach their role.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from bot.cli.context import Context
 from bot.cli.db import open_cli_store
 from bot.config import parse_duration
-from bot.review import REGRESSION_FILE, ReviewError, dismiss, promote
+from bot.curation.review import REGRESSION_FILE, dismiss, promote
 from bot.store import LoggedQuestion, Source, Status
 
 FORMATS = ("table", "csv", "json")
@@ -81,8 +82,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="add questions to the knowledge base and mark them promoted",
         description="Adds the questions as phrasings of an existing entry (--entry ID of that "
-        "role) or as a new entry in promoted.yaml in the knowledge folder, with a draft answer "
-        "for a curator to refine. The knowledge is validated; on failure nothing changes. "
+        "role) or as a new entry with a draft answer (`rolebot kb answer` writes it), as a "
+        "curated change in the database that every replica picks up; no file is written. The "
+        "knowledge with the change is validated; on failure nothing changes. "
         f"When ./{REGRESSION_FILE.parent} exists the questions are also appended to "
         f"{REGRESSION_FILE}, which `rolebot eval` runs.",
     )
@@ -194,17 +196,11 @@ def run_groups(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_promote(args: argparse.Namespace, context: Context) -> int:
-    knowledge_dir = context.knowledge_dir
-    if "_bundled" in knowledge_dir.parts:
-        raise ReviewError(
-            "the knowledge in use is the copy inside the installed package; set "
-            "ROLEBOT_KNOWLEDGE_DIR (or --knowledge) to your own knowledge folder to promote into"
-        )
     regression = REGRESSION_FILE if REGRESSION_FILE.parent.is_dir() else None
     with closing(open_cli_store(context)) as store:
         result = promote(
             store,
-            knowledge_dir,
+            context.knowledge_dir,
             args.ids,
             args.role,
             args.entry,
@@ -213,17 +209,13 @@ def run_promote(args: argparse.Namespace, context: Context) -> int:
         )
     count = len(result.ids)
     noun = "question" if count == 1 else "questions"
+    what = "the new entry" if result.created else "the entry"
+    print(
+        f"promoted {count} {noun} to {what} '{result.entry_id}' ({result.role}) "
+        f"as change {result.change_id}: every replica answers it within its reload interval"
+    )
     if result.created:
-        print(
-            f"promoted {count} {noun} to the new entry '{result.entry_id}' "
-            f"({result.role}) in {result.file}"
-        )
-        print("  its answer is a draft: refine it (and check the distinction) in that file")
-    else:
-        print(
-            f"promoted {count} {noun} to the entry '{result.entry_id}' ({result.role}) "
-            f"in {result.file}"
-        )
+        print(f'  its answer is a draft: rolebot kb answer {result.entry_id} "WHY THAT ROLE"')
     for phrasing in result.added:
         print(f"  + {phrasing}")
     for phrasing in result.skipped:
@@ -316,7 +308,7 @@ def _clip(text: str, width: int) -> str:
 
 def _question_json(question: LoggedQuestion) -> dict[str, Any]:
     data = asdict(question)
-    for key in ("created_at", "resolved_at"):
+    for key in ("created_at", "resolved_at", "notified_at"):
         if data[key] is not None:
             data[key] = data[key].isoformat()
     return data

@@ -7,6 +7,10 @@ Edited files are picked up only once the folder has been still for :data:`SETTLE
 (no file newer than that, or the same sizes and times seen that long apart), so a file caught
 half-written (``cp`` and ``cat >`` empty it first) is never loaded. A file that was loaded and
 is now empty is an error (the current knowledge stays); one that was removed is a warning.
+
+With a :class:`~bot.core.knowledge.changes.ChangeSource` (the database's log of curated changes),
+the knowledge is the folder plus those changes; a reload is due when a file changes or the log's
+revision moves. While the log cannot be read, the changes last read stay in use.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from bot.config import Thresholds
 from bot.core.answers import Answer, compose
 from bot.core.knowledge import Knowledge, load_knowledge
+from bot.core.knowledge.changes import ChangeSource, KnowledgeChange, load_with_changes
 from bot.core.matching import Matcher
 from bot.core.matching.semantic import SemanticIndex
 from bot.core.normalize import clean
@@ -41,6 +46,8 @@ class _State:
     roles: RoleDirectory
     stamp: Stamp
     semantic: SemanticIndex | None = None
+    revision: int | None = None
+    """The change log's revision this state includes (``None``: no log read)."""
 
 
 @dataclass(frozen=True)
@@ -59,19 +66,44 @@ class Engine:
         *,
         semantic: bool = False,
         semantic_cache: Path | None = None,
+        changes: ChangeSource | None = None,
     ) -> None:
         """``semantic``: also build the semantic index (when its extra is installed), caching
-        its vectors in ``semantic_cache``."""
+        its vectors in ``semantic_cache``. ``changes``: the curated changes to apply on top of
+        the folder."""
         self.directory = directory
         self.thresholds = thresholds or Thresholds()
         self._semantic = semantic
         self._semantic_cache = semantic_cache
+        self.changes = changes
         self._lock = threading.Lock()
-        self._state = self._build()
+        self._log: tuple[KnowledgeChange, ...] = ()
+        self._revision: int | None = None
+        self._log_down = False
+        self._read_log()
+        try:
+            self._state = self._build()
+        except KnowledgeError as error:
+            if not self._log:
+                raise
+            # The files alone may be fine (else this raises again): serve them, and say why.
+            logger.error("the curated changes do not validate; serving the files alone: %s", error)
+            self._log, self._revision = (), None
+            self._state = self._build()
         self._checked = time.monotonic()
-        self._failed_stamp: Stamp | None = None
+        self._failed_stamp: tuple[object, ...] | None = None
         self._seen: tuple[Stamp, float] | None = None
         """A changed stamp first seen at a moment (monotonic): loaded once it stays still."""
+
+    def attach_changes(self, changes: ChangeSource) -> None:
+        """Use the curated changes in ``changes`` from now on (loaded at once)."""
+        self.changes = changes
+        self.reload()
+
+    @property
+    def revision(self) -> int | None:
+        """The revision of the curated changes in use (``None`` without a log)."""
+        return self._state.revision
 
     # ------------------------------------------------------------------ reading
     @property
@@ -100,9 +132,12 @@ class Engine:
         return self._state.roles.names(text)
 
     # ------------------------------------------------------------------ reloading
-    def reload(self) -> ReloadResult:
-        """Re-read the folder. On error the current knowledge stays and the error is returned."""
+    def reload(self, *, read_log: bool = True) -> ReloadResult:
+        """Re-read the folder (and the curated changes, unless ``read_log`` is false). On error
+        the current knowledge stays and the error is returned."""
         with self._lock:
+            if read_log:
+                self._read_log()
             try:
                 state = self._build(previous=self._state.stamp)
             except KnowledgeError as error:
@@ -115,23 +150,33 @@ class Engine:
             return ReloadResult(changed)
 
     def reload_if_changed(
-        self, min_interval: float = 0.0, settle: float = SETTLE_SECONDS
+        self,
+        min_interval: float = 0.0,
+        settle: float = SETTLE_SECONDS,
+        *,
+        check_log: bool = True,
     ) -> ReloadResult | None:
-        """Reload when a file in the folder changed (checked at most every ``min_interval`` s)
-        and the folder has been still for ``settle`` seconds since."""
+        """Reload when a file in the folder changed and the folder has been still for ``settle``
+        seconds since, or (``check_log``) the curated changes' revision moved; checked at most
+        every ``min_interval`` s. Without ``check_log`` the database is not asked (for a
+        request's path: an unreachable database must not slow an answer down); the changes
+        already read stay in use."""
         now = time.monotonic()
         if now - self._checked < min_interval:
             return None
         self._checked = now
         stamp = _stamp(self.directory)
-        if stamp in (self._state.stamp, self._failed_stamp):
+        revision = self._peek_revision() if check_log else self._state.revision
+        key = (stamp, revision)
+        if key in ((self._state.stamp, self._state.revision), self._failed_stamp):
             self._seen = None
             return None
-        if not self._still(stamp, now, settle):
+        if stamp != self._state.stamp and not self._still(stamp, now, settle):
             return None
         self._seen = None
-        result = self.reload()
-        self._failed_stamp = stamp if result.error is not None else None
+        moved = check_log and revision != self._state.revision
+        result = self.reload(read_log=moved)
+        self._failed_stamp = key if result.error is not None else None
         return result
 
     def _still(self, stamp: Stamp, now: float, settle: float) -> bool:
@@ -144,10 +189,50 @@ class Engine:
             return False
         return now - self._seen[1] >= settle
 
+    def _peek_revision(self) -> int | None:
+        """The log's revision now (the one in use when it cannot be read)."""
+        if self.changes is None:
+            return None
+        try:
+            revision = self.changes.knowledge_revision()
+        except Exception as error:
+            self._log_unreadable(error)
+            return self._state.revision
+        self._log_readable()
+        return revision
+
+    def _read_log(self) -> None:
+        if self.changes is None:
+            return
+        try:
+            revision = self.changes.knowledge_revision()
+            log = tuple(self.changes.knowledge_changes())
+        except Exception as error:
+            self._log_unreadable(error)
+            return
+        self._log_readable()
+        self._log = log
+        self._revision = max([revision, *(c.id or 0 for c in log)])
+
+    def _log_unreadable(self, error: Exception) -> None:
+        if not self._log_down:
+            logger.warning(
+                "cannot read the curated changes (%s); keeping the ones already read", error
+            )
+        self._log_down = True
+
+    def _log_readable(self) -> None:
+        if self._log_down:
+            logger.info("the curated changes can be read again")
+        self._log_down = False
+
     def _build(self, previous: Stamp = ()) -> _State:
         stamp = _stamp(self.directory)
         _check_lost_files(self.directory, previous, stamp)
-        knowledge = load_knowledge(self.directory)
+        log, revision = self._log, self._revision
+        knowledge = (
+            load_with_changes(self.directory, log) if log else load_knowledge(self.directory)
+        )
         semantic = SemanticIndex.build(knowledge, self._semantic_cache) if self._semantic else None
         return _State(
             knowledge,
@@ -155,6 +240,7 @@ class Engine:
             RoleDirectory(knowledge),
             stamp,
             semantic,
+            revision,
         )
 
 

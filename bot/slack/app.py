@@ -82,15 +82,17 @@ def create_app(
     return app
 
 
-def acknowledge_first(ack: Ack, next_: Callable[[], None]) -> None:
+def acknowledge_first(ack: Ack, body: dict[str, Any], next_: Callable[[], None]) -> None:
     """A global middleware: acknowledge (an empty 200) before any listener runs.
 
     rolebot never answers in the acknowledgement itself: replies go by the Web API or the
     response_url. Bolt acknowledges events by itself, but for commands and button clicks it
     would wait for the listener's ``ack()`` on the thread pool, polling every 10 ms; acking here
     makes every acknowledgement immediate. (The listeners' own ``ack()`` then changes nothing.)
+    A modal's submission is the exception: its listener acknowledges, so it can show errors.
     """
-    ack()
+    if body.get("type") != "view_submission":
+        ack()
     next_()
 
 

@@ -11,6 +11,7 @@ from bot.config import RunMode, Settings
 from bot.core.engine import Engine
 from bot.core.knowledge import resolve_knowledge_dir
 from bot.slack.app import create_app
+from bot.slack.curate import Announcer
 from bot.slack.service import Service
 from bot.store import open_store
 from bot.store.interface import Store
@@ -27,10 +28,13 @@ class Bot:
     store: Store
     service: Service
     app: App
+    announcer: Announcer | None = None
 
     def close(self) -> None:
         """Finish background store writes, then close the database."""
         try:
+            if self.announcer is not None:
+                self.announcer.stop()
             self.service.shutdown()
         finally:
             self.store.close()
@@ -40,20 +44,25 @@ def build_bot(settings: Settings, mode: RunMode, *, engine: Engine | None = None
     """Check the Slack settings for ``mode``, load the knowledge (unless ``engine`` is given),
     open the store, build the app."""
     settings.require_slack(mode)
+    store = open_store(settings)
     if engine is None:
+        directory = resolve_knowledge_dir(settings.knowledge_dir)
         engine = Engine(
-            resolve_knowledge_dir(settings.knowledge_dir),
+            directory,
             settings.thresholds,
             semantic=settings.semantic != "off",
             semantic_cache=settings.semantic_cache_dir,
+            changes=store,
         )
-    store = open_store(settings)
+    else:
+        engine.attach_changes(store)  # the curated changes in the database
     service = Service(settings, engine, store)
     app = create_app(settings, engine, store, mode=mode, service=service)
+    announcer = Announcer(service, app.client, settings.reload_interval).start()
     logger.info(
         "rolebot ready (%s mode): %d roles, %d FAQ entries",
         mode,
         len(engine.knowledge.roles),
         len(engine.knowledge.entries),
     )
-    return Bot(settings, engine, store, service, app)
+    return Bot(settings, engine, store, service, app, announcer)

@@ -17,14 +17,12 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot import review
 from bot.config import Settings
 from bot.core.answers import Answer
 from bot.core.engine import Engine
 from bot.core.knowledge import Knowledge, Role
 from bot.core.matching.matcher import Candidate
 from bot.core.normalize import clean, fold, normalize, slack_to_plain
-from bot.errors import RolebotError
 from bot.slack.blocks.answer import (
     SORRY,
     answer_message,
@@ -35,9 +33,9 @@ from bot.slack.blocks.answer import (
 )
 from bot.slack.blocks.home import HOME_GROUPS, home_view
 from bot.slack.blocks.message import Message, with_share
-from bot.slack.blocks.review import parse_ids, review_message
 from bot.slack.blocks.roles import compare_message, help_message, lookup_message, role_message
 from bot.slack.blocks.safe import clip, decode_value, escape, readable
+from bot.slack.curate import CuratorDesk
 from bot.slack.executor import BoundedExecutor
 from bot.slack.health import DatabaseProbe
 from bot.slack.holders import HolderDesk
@@ -131,6 +129,8 @@ class Service:
         self._spool_count: tuple[int | None, float] = (None, float("-inf"))
         self.holders = HolderDesk(settings, engine, store, self.is_curator)
         """Who holds each role per channel: ``/role set``, and the people answers name."""
+        self.curation = CuratorDesk(self)
+        """Review, Promote, Dismiss and the answer modal (:mod:`bot.slack.curate`)."""
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -162,9 +162,10 @@ class Service:
             self._background.shutdown(wait=True)
 
     def refresh(self) -> None:
-        """Pick up edited knowledge files (cheap; checked at most every reload interval)."""
+        """Pick up edited knowledge files (cheap; checked at most every reload interval). The
+        curated changes in the database are checked in the background (``bot.slack.curate``)."""
         try:
-            self.engine.reload_if_changed(self.settings.reload_interval)
+            self.engine.reload_if_changed(self.settings.reload_interval, check_log=False)
         except Exception:
             logger.exception("checking the knowledge folder for changes failed")
 
@@ -521,47 +522,8 @@ class Service:
 
     # ------------------------------------------------------------------ curators
     def review(self, user_id: str | None) -> Message:
-        """The open questions, grouped, for curators; a polite no for everyone else."""
-        if not self.is_curator(user_id):
-            return notice(
-                "Sorry, the unanswered questions are only for curators. Ask one of them if you "
-                "think a question is missing an answer."
-            )
-        return review_message(self.store.open_groups(limit=20), self.knowledge)
-
-    def promote(self, value: str | None, user_id: str | None) -> Message:
-        """Write the questions into the FAQ as a new entry owned by the chosen role."""
-        if not self.is_curator(user_id):
-            return notice("Sorry, only curators can promote questions.")
-        data = decode_value(value)
-        ids, role = parse_ids(data.get("i")), self.knowledge.roles.get(data.get("r", ""))
-        if not ids or role is None:
-            return notice("Nothing to promote: that question may already be handled.")
-        try:
-            result = review.promote(self.store, self.engine.directory, ids, role.id, by=user_id)
-        except RolebotError as error:
-            return notice(f"Not promoted: {escape(str(error).splitlines()[0])}")
-        self.engine.reload()
-        how = "a new FAQ entry" if result.created else "FAQ entry"
-        count = len(result.ids)
-        return notice(
-            f"Promoted {count} question{'s' if count != 1 else ''} to the {escape(role.name)}, "
-            f"as {how} `{escape(result.entry_id)}`. I answer it from now on; refine its draft "
-            "answer in the knowledge folder."
-        )
-
-    def dismiss(self, value: str | None, user_id: str | None) -> Message:
-        if not self.is_curator(user_id):
-            return notice("Sorry, only curators can dismiss questions.")
-        ids = parse_ids(decode_value(value).get("i"))
-        if not ids:
-            return notice("Nothing to dismiss: that question may already be handled.")
-        try:
-            result = review.dismiss(self.store, ids, by=user_id)
-        except RolebotError as error:
-            return notice(f"Not dismissed: {escape(str(error).splitlines()[0])}")
-        count = len(result.dismissed)
-        return notice(f"Dismissed {count} question{'s' if count != 1 else ''}.")
+        """The open questions for curators (see :class:`~bot.slack.curate.CuratorDesk`)."""
+        return self.curation.review(user_id)
 
     def home(self, user_id: str | None) -> dict[str, Any]:
         """The Home tab for this person (curators also see the open questions)."""
@@ -573,6 +535,7 @@ class Service:
             except Exception:
                 logger.exception("reading the open questions for the Home tab failed")
                 groups = []
+            return home_view(self.knowledge, self.command, groups, self.curation.drafts_blocks())
         return home_view(self.knowledge, self.command, groups)
 
     # ------------------------------------------------------------------ health

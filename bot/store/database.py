@@ -14,8 +14,10 @@ one-line reason instead: a person is waiting for them and should know.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
+import json
 import logging
 import math
 import os
@@ -39,11 +41,13 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
+from bot.core.knowledge.changes import KnowledgeChange
 from bot.core.normalize import clean, normalize
 from bot.errors import StoreError
 from bot.store.engine import is_sqlite, safe_url
 from bot.store.grouping import group_questions
 from bot.store.interface import (
+    ChangeConflict,
     EntryStats,
     LoggedQuestion,
     PurgeResult,
@@ -61,6 +65,9 @@ from bot.store.models import (
     Feedback,
     ProcessedEvent,
     UnansweredQuestion,
+)
+from bot.store.models import (
+    KnowledgeChange as ChangeRow,
 )
 from bot.store.spool import Record, Spool
 
@@ -83,6 +90,7 @@ REPLAY_BATCH = 500
 OUTCOMES = ("answered", "close_call", "clarify", "unanswered")
 """How a question ends (the matcher's outcomes): the rates in ``rolebot stats``."""
 NO_ANSWER = ("close_call", "clarify", "unanswered")
+CHANGE_LOCK = 0x726F6C65  # "role": PostgreSQL advisory lock held while appending a change
 
 _TOKEN = re.compile(r"\b(?:xox[a-z]|xapp|xoxe\.xox[a-z])-[A-Za-z0-9-]{8,}")
 """Slack tokens someone pasted into a question: never stored."""
@@ -417,6 +425,108 @@ class SqlStore:
         self._mark_up()
         return count
 
+    # ================================================================== curated knowledge
+    def knowledge_revision(self) -> int:
+        return self._curate(
+            "reading the knowledge revision",
+            lambda conn: int(conn.execute(select(func.max(ChangeRow.id))).scalar() or 0),
+            write=False,
+        )
+
+    def knowledge_changes(self) -> list[KnowledgeChange]:
+        def run(conn: Any) -> list[KnowledgeChange]:
+            rows = conn.execute(select(ChangeRow).order_by(ChangeRow.id)).mappings()
+            return [_change(row) for row in rows]
+
+        return self._curate("reading the knowledge changes", run, write=False)
+
+    def append_change(
+        self, change: KnowledgeChange, *, expected_revision: int, by: str | None
+    ) -> KnowledgeChange:
+        created = _now()
+        by_key = self.user_key(by)
+
+        def run(conn: Any) -> KnowledgeChange:
+            if conn.dialect.name == "postgresql":  # one writer of the log at a time
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK})
+            # (SQLite: BEGIN IMMEDIATE already holds the write lock.)
+            ids = list(change.question_ids)
+            if ids:
+                marked = conn.execute(
+                    update(UnansweredQuestion)
+                    .where(
+                        UnansweredQuestion.id.in_(ids),
+                        UnansweredQuestion.status == Status.OPEN.value,
+                    )
+                    .values(
+                        status=Status.PROMOTED.value,
+                        resolved_entry_id=change.entry_id,
+                        resolved_by=by_key,
+                        resolved_at=created,
+                    )
+                ).rowcount
+                if marked != len(ids):
+                    rows = conn.execute(
+                        select(UnansweredQuestion).where(
+                            UnansweredQuestion.id.in_(ids),
+                            UnansweredQuestion.status != Status.OPEN.value,
+                        )
+                    ).mappings()
+                    resolved = [_logged(row) for row in rows]
+                    raise ChangeConflict("already resolved", resolved)  # rolls back
+            revision = int(conn.execute(select(func.max(ChangeRow.id))).scalar() or 0)
+            if revision != expected_revision:
+                raise ChangeConflict(
+                    f"the knowledge changed meanwhile (revision {revision}, "
+                    f"not {expected_revision}); try again"
+                )
+            new_id = conn.execute(
+                self._insert(ChangeRow)
+                .values(
+                    kind=change.kind,
+                    entry_id=change.entry_id,
+                    owner=change.owner,
+                    distinction=change.distinction,
+                    phrasings=json.dumps(list(change.phrasings), ensure_ascii=False),
+                    answer=change.answer,
+                    question_ids=json.dumps(ids),
+                    created_by=by_key,
+                    created_at=created,
+                )
+                .returning(ChangeRow.id)
+            ).scalar_one()
+            return dataclasses.replace(
+                change, id=int(new_id), created_by=by_key, created_at=created
+            )
+
+        return self._curate("storing a knowledge change", run)
+
+    def unannounced(self, limit: int = 50) -> list[LoggedQuestion]:
+        query = (
+            select(UnansweredQuestion)
+            .where(
+                UnansweredQuestion.status == Status.PROMOTED.value,
+                UnansweredQuestion.notified_at.is_(None),
+            )
+            .order_by(UnansweredQuestion.id)
+            .limit(limit)
+        )
+        return self._read("reading promoted questions", query)
+
+    def claim_announcement(self, question_id: int) -> bool:
+        statement = (
+            update(UnansweredQuestion)
+            .where(
+                UnansweredQuestion.id == question_id,
+                UnansweredQuestion.status == Status.PROMOTED.value,
+                UnansweredQuestion.notified_at.is_(None),
+            )
+            .values(notified_at=_now())
+        )
+        return self._curate(
+            "claiming an announcement", lambda conn: int(conn.execute(statement).rowcount) == 1
+        )
+
     # ================================================================== health
     def healthy(self) -> bool:
         try:
@@ -637,6 +747,21 @@ class SqlStore:
 
 
 # --------------------------------------------------------------------------- helpers
+def _change(row: Mapping[str, Any]) -> KnowledgeChange:
+    return KnowledgeChange(
+        kind=row["kind"],
+        entry_id=row["entry_id"],
+        owner=row["owner"],
+        distinction=row["distinction"],
+        phrasings=tuple(json.loads(row["phrasings"] or "[]")),
+        answer=row["answer"],
+        question_ids=tuple(int(i) for i in json.loads(row["question_ids"] or "[]")),
+        id=row["id"],
+        created_by=row["created_by"],
+        created_at=_aware(row["created_at"]),
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -736,6 +861,9 @@ def _logged(row: Mapping[str, Any]) -> LoggedQuestion:
         resolved_entry_id=row["resolved_entry_id"],
         resolved_by=row["resolved_by"],
         resolved_at=_aware(row["resolved_at"]),
+        message_ts=row["message_ts"],
+        thread_ts=row["thread_ts"],
+        notified_at=_aware(row["notified_at"]),
     )
 
 
@@ -743,7 +871,7 @@ def _to_json(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime | date) else v for k, v in row.items()}
 
 
-_DATETIME_FIELDS = {"created_at", "resolved_at", "updated_at"}
+_DATETIME_FIELDS = {"created_at", "resolved_at", "updated_at", "notified_at"}
 _COLUMNS = {
     "question": [c.key for c in UnansweredQuestion.__table__.columns if c.key != "id"],
     "feedback": [c.key for c in Feedback.__table__.columns if c.key != "id"],

@@ -12,6 +12,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from bot.core.knowledge.changes import KnowledgeChange
+from bot.errors import RolebotError
+
+
+class ChangeConflict(RolebotError):
+    """A curated change was not stored: the log moved on while it was validated (try again),
+    or its questions were resolved meanwhile (``resolved`` lists them)."""
+
+    def __init__(self, message: str, resolved: Sequence[LoggedQuestion] = ()) -> None:
+        super().__init__(message)
+        self.resolved = tuple(resolved)
+
 
 class Source(StrEnum):
     """Where a logged question came from."""
@@ -67,6 +79,9 @@ class LoggedQuestion:
     resolved_entry_id: str | None = None
     resolved_by: str | None = None
     resolved_at: datetime | None = None
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    notified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,25 @@ class Store(Protocol):
 
     def listening(self, channel_id: str) -> bool:
         """Whether plain messages in the channel are answered (off unless turned on)."""
+
+    def knowledge_revision(self) -> int:
+        """The newest curated change's id (0: none). Raises StoreError when unreadable."""
+
+    def knowledge_changes(self) -> Sequence[KnowledgeChange]:
+        """Every curated change, oldest first. Raises StoreError when unreadable."""
+
+    def append_change(
+        self, change: KnowledgeChange, *, expected_revision: int, by: str | None
+    ) -> KnowledgeChange:
+        """Store ``change`` and mark its questions promoted, in one transaction; the stored
+        change. Raises :class:`ChangeConflict` when the log is no longer at
+        ``expected_revision`` or a question is no longer open; StoreError when down."""
+
+    def unannounced(self, limit: int = 50) -> Sequence[LoggedQuestion]:
+        """Promoted questions whose askers have not been told yet."""
+
+    def claim_announcement(self, question_id: int) -> bool:
+        """True for exactly one caller (across processes): that one tells the asker."""
 
     def healthy(self) -> bool:
         """The database answers right now."""

@@ -33,6 +33,7 @@ NAMING_CONVENTION = {
 
 SOURCES = ("mention", "dm", "command", "listen", "wrong_role")
 STATUSES = ("open", "promoted", "dismissed")
+CHANGE_KINDS = ("new_entry", "add_phrasings", "set_answer")
 NO_ENTRY = ""
 """``answer_counts.entry_id`` for an outcome without an entry (unanswered, close call)."""
 
@@ -78,6 +79,8 @@ class UnansweredQuestion(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a replica claimed telling the asker a curator answered (set once, by one replica)."""
 
 
 class Feedback(Base):
@@ -113,6 +116,29 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class KnowledgeChange(Base):
+    """One curated change to the knowledge, shared by every replica; rows are only appended.
+
+    The knowledge a bot uses is its YAML folder plus these changes, applied in ``id`` order.
+    """
+
+    __tablename__ = "knowledge_changes"
+    __table_args__ = (CheckConstraint(f"kind IN {_in(CHANGE_KINDS)}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str] = mapped_column(String(80), index=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    distinction: Mapped[str | None] = mapped_column(String(16))
+    phrasings: Mapped[str | None] = mapped_column(Text)
+    """A JSON list of the phrasings added (new entry, added phrasings)."""
+    answer: Mapped[str | None] = mapped_column(Text)
+    question_ids: Mapped[str | None] = mapped_column(Text)
+    """A JSON list of the logged questions the change came from."""
+    created_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ChannelSetting(Base):

@@ -1,7 +1,7 @@
 """Role holders per channel (``/role set``) and the history of every change.
 
 Revision ID: 0003_role_holders
-Revises: 0001
+Revises: 0002_knowledge_changes
 Create Date: 2026-12-01 00:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_role_holders"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002_knowledge_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -135,9 +135,26 @@ def test_promote_then_eval_guards_it(
     assert "promoted 2 questions to the new entry 'quarterly-sso-certificate-rotation'" in out
     assert "+ who owns the quarterly sso certificate rotation?" in out
     assert "2 regression case(s) added to tests/eval/promoted.yaml" in out
+    assert 'rolebot kb answer quarterly-sso-certificate-rotation "' in out
+    assert not (env / "knowledge" / "promoted.yaml").exists()  # the change is in the database
+    assert {q.status for q in store.list_questions(status=None)} == {"promoted"}
+
+    code, out, err = run(capsys, "kb", "changes")
+    assert code == 0, err
+    assert "new entry 'quarterly-sso-certificate-rotation' (technical_program_manager)" in out
+    assert "U0CURATOR" in out and "1 change(s) not in the files" in out
+    code, out, err = run(capsys, "kb", "export", str(env / "knowledge"))  # a checkout: in place
+    assert code == 0, err
+    assert "1 curated change(s) merged" in out
     promoted = yaml.safe_load((env / "knowledge" / "promoted.yaml").read_text())
     assert promoted["entries"][0]["owner"] == "technical_program_manager"
-    assert {q.status for q in store.list_questions(status=None)} == {"promoted"}
+    code, out, err = run(capsys, "kb", "changes", "--format", "json")
+    assert code == 0 and out == ""  # the files hold it now
+    assert store.claim_announcement(first)  # a replica told the asker
+    code, out, err = run(capsys, "unanswered", "list", "--status", "all", "--format", "json")
+    assert code == 0, err
+    listed = {row["id"]: row for row in json.loads(out)}
+    assert listed[first]["notified_at"] and listed[second]["notified_at"] is None
 
     code, out, err = run(
         capsys, "ask", "--json", "who owns the quarterly sso certificate rotation?"
@@ -173,12 +190,21 @@ def test_promote_to_existing_entry(
         "product-vision",
     )
     assert code == 0, err
-    assert "to the entry 'product-vision' (product_manager)" in out and "faq.yaml" in out
-    assert (
-        "- whose call is the long range product dream"
-        in (env / "knowledge" / "faq.yaml").read_text()
-    )
+    assert "to the entry 'product-vision' (product_manager)" in out
+    faq = (env / "knowledge" / "faq.yaml").read_text()
+    assert "- whose call is the long range product dream" not in faq
     assert not (env / "tests").exists()  # no tests/eval folder here: nothing exported
+    code, out, err = run(capsys, "kb", "changes", "--format", "json")
+    [change] = [json.loads(line) for line in out.splitlines()]
+    assert change["kind"] == "add_phrasings" and change["entry_id"] == "product-vision"
+    assert change["phrasings"] == ["whose call is the long range product dream"]
+    assert change["question_ids"] == [question] and change["file"] == "faq.yaml"
+    code, out, err = run(capsys, "kb", "export", str(env / "exported"))
+    assert code == 0, err
+    exported = (env / "exported" / "faq.yaml").read_text()
+    assert exported.replace("      - whose call is the long range product dream\n", "") == faq
+    code, out, err = run(capsys, "kb", "validate", str(env / "exported"))
+    assert code == 0 and "OK" in out
 
 
 def test_promote_that_does_not_validate_changes_nothing(
@@ -195,6 +221,7 @@ def test_promote_that_does_not_validate_changes_nothing(
     assert (env / "knowledge" / "faq.yaml").read_bytes() == faq
     assert not (env / "knowledge" / "promoted.yaml").exists()
     assert store.get_questions([question])[0].status == "open"
+    assert store.knowledge_revision() == 0
 
 
 def test_promote_errors_are_one_line(store: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:

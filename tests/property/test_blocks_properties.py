@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hostile import (
+    assert_inert,
     assert_message,
     assert_view,
     curated_pool,
@@ -47,11 +48,12 @@ from bot.slack.blocks.answer import (
     wrong_role_prompt,
     wrong_role_thanks,
 )
+from bot.slack.blocks.curate import announcement, answer_modal, drafts_blocks, promoted_notice
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.message import with_share
 from bot.slack.blocks.review import review_message
 from bot.slack.blocks.roles import compare_message, help_message, lookup_message, role_message
-from bot.slack.blocks.safe import contact_mentions, decode_value
+from bot.slack.blocks.safe import contact_mentions, decode_value, escape
 from bot.store.interface import LoggedQuestion, QuestionGroup
 
 _BASE = load_knowledge(bundled_knowledge_dir())
@@ -337,3 +339,28 @@ def test_review_list_and_curator_home_are_valid_and_inert(
     if groups:
         shown: Any = [b for b in message["blocks"] if b["type"] == "actions"]
         assert shown, "open questions get promote and dismiss buttons"
+
+
+# ---------------------------------------------------------------------- curators' loop
+@given(hostile_knowledge(), user_text(max_parts=8, limit=1000), seeded(), st.booleans())
+@settings(max_examples=30, deadline=None)
+def test_announcements_promote_notices_drafts_and_the_answer_modal_are_inert(
+    knowledge: Knowledge, written: str, rnd: random.Random, draft: bool
+) -> None:
+    mentions = curated_mentions(knowledge)
+    entry = rnd.choice(list(knowledge.entries))
+    # A curator's answer is curated text, but it is still escaped when shown.
+    entry = replace(entry, answer=written or entry.answer)
+    role = knowledge.roles[entry.owner]
+    assert_message(announcement(role, entry, draft=draft), mentions)
+    notice_text = f"Promoted to the {escape(role.name)}, as `{escape(entry.id)}`."
+    assert_message(promoted_notice(notice_text, entry.id, can_write=True), mentions)
+    drafts = [(e, knowledge.roles[e.owner]) for e in list(knowledge.entries)[:4]]
+    blocks = drafts_blocks(drafts)
+    assert_message({"text": "drafts", "blocks": blocks}, mentions)
+    modal = answer_modal(entry, role, entry.answer, draft=draft)
+    assert modal["type"] == "modal" and len(modal["title"]["text"]) <= 24
+    element = modal["blocks"][1]["element"]
+    assert element["max_length"] == 400 and len(element.get("initial_value", "")) <= 400
+    # The text input's initial value is plain text Slack never renders as mrkdwn.
+    assert_inert({"blocks": modal["blocks"][:1]}, mentions)

@@ -207,6 +207,26 @@ class SlackClientSide:
         body = urlencode(command_form(text, response_url, **kwargs)).encode()
         return self.send(body, "application/x-www-form-urlencoded")
 
+    def submit(self, view: dict[str, Any], values: dict[str, Any], *, user: str) -> Response:
+        """Submit the modal ``view`` (as rolebot opened it) with ``values`` for its inputs:
+        ``{block_id: {action_id: value}}``. The response is rolebot's acknowledgement."""
+        state = {
+            block: {action: {"type": "plain_text_input", "value": value}}
+            for block, inputs in values.items()
+            for action, value in inputs.items()
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "example"},
+            "user": {"id": user, "username": "curator", "team_id": TEAM_ID},
+            "api_app_id": "AROLEBOT",
+            "token": "legacy-token",
+            "trigger_id": "1337.42.abcd",
+            "view": {**view, "id": "VMODAL", "team_id": TEAM_ID, "state": {"values": state}},
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.send(body, "application/x-www-form-urlencoded")
+
     def click(self, button: dict[str, Any], response_url: str, **kwargs: Any) -> Response:
         payload = json.dumps(block_actions(button, response_url, **kwargs))
         body = urlencode({"payload": payload}).encode()

@@ -3,6 +3,12 @@ which conftest pytest loaded last)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,3 +68,94 @@ class Running:
 
 
 AppFactory = Callable[..., Running]
+
+
+# ---------------------------------------------------------------------- real processes
+ROLEBOT = Path(sys.executable).with_name("rolebot")
+
+
+def rolebot_command() -> list[str]:
+    """The installed ``rolebot`` command (``python -m bot`` when it is not on disk)."""
+    return [str(ROLEBOT)] if ROLEBOT.exists() else [sys.executable, "-m", "bot"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_env(fake: FakeSlack, **values: str) -> dict[str, str]:
+    """The environment of a rolebot process talking to ``fake`` (no inherited ROLEBOT_/SLACK_)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROLEBOT_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url,
+            "ROLEBOT_LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(values)
+    return env
+
+
+@dataclass
+class Served:
+    """A ``rolebot serve`` process on loopback."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+    @property
+    def slack(self) -> SlackClientSide:
+        return SlackClientSide(self.base_url + "/slack/events")
+
+    def stop(self) -> tuple[int, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        return self.process.returncode, err.decode(errors="replace")
+
+
+def serve(env: dict[str, str], cwd: Path, *, workers: int = 1, timeout: float = 45) -> Served:
+    """Start ``rolebot serve`` and wait until ``/healthz`` answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*rolebot_command(), "serve", "--host=127.0.0.1", f"--port={port}", f"--workers={workers}"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    served = Served(process, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"rolebot serve exited early: {served.stop()[1]}")
+        try:
+            if http(served.base_url + "/healthz").status == 200:
+                return served
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            served.stop()
+            raise AssertionError(f"rolebot serve did not answer /healthz within {timeout} s")
+        time.sleep(0.1)
+
+
+def run_rolebot(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*rolebot_command(), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=90,
+    )

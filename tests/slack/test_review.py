@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from pathlib import Path
 
+import pytest
 from slack_fakes import Call
 from slack_signed import mention
 from slackkit import CURATOR, Running
@@ -35,8 +39,35 @@ def _status(running: Running) -> list[tuple[str, str, str | None]]:
     return [(q.text, q.status, q.resolved_entry_id) for q in store.list_questions(status=None)]
 
 
-def test_promote_writes_a_new_entry_and_the_bot_answers_it_next_time(running: Running) -> None:
-    _log(running)
+def _asked(running: Running, text: str = QUESTION) -> dict[str, str]:
+    """Ask through a real mention (unanswered, so it is logged with its thread)."""
+    event = mention(text, channel="C0ASKERS")
+    running.slack.event(event)
+    running.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == event["ts"]
+    )
+    deadline = time.monotonic() + 10
+    while not _status(running):
+        assert time.monotonic() < deadline, "the question was not logged"
+        time.sleep(0.05)
+    return event
+
+
+def _told(running: Running, event: dict[str, str]) -> list[Call]:
+    return [
+        c
+        for c in running.fake.of("chat.postMessage")
+        if c.args.get("thread_ts") == event["ts"] and "curator answered" in c.args["text"]
+    ]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_promote_is_answered_next_time_and_the_asker_is_told_once(running: Running) -> None:
+    files = _files(running.knowledge_dir)
+    event = _asked(running)
     listing = _unanswered(running)
     promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: Program")
     running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
@@ -46,11 +77,100 @@ def test_promote_writes_a_new_entry_and_the_bot_answers_it_next_time(running: Ru
     assert "No open questions" in done.dump()  # the refreshed list follows
     ((text, status, entry_id),) = _status(running)
     assert (text, status) == (QUESTION, "promoted")
-    assert entry_id in done.args["text"]
-    assert (running.knowledge_dir / "promoted.yaml").is_file()
-    running.slack.event(mention(QUESTION))
-    (post,) = running.fake.wait_for("chat.postMessage")
+    assert entry_id and entry_id in done.args["text"]
+    assert _files(running.knowledge_dir) == files  # no file in the knowledge folder changes
+    (told,) = running.fake.wait_for(
+        "chat.postMessage", where=lambda c: "curator answered" in c.args["text"]
+    )
+    assert told.args["channel"] == "C0ASKERS" and told.args["thread_ts"] == event["ts"]
+    assert "Program Manager" in told.args["text"] and "<!" not in told.dump()
+    again = mention(QUESTION)
+    running.slack.event(again)
+    (post,) = running.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == again["ts"]
+    )
     assert post.args["text"].startswith("Program Manager")
+    running.fake.quiet(1.5)  # several sweeps later: still once
+    assert len(_told(running, event)) == 1
+
+
+def test_the_asker_thread_gone_is_logged_and_skipped(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = _asked(running)
+    running.fake.fail(
+        "chat.postMessage", 200, body={"ok": False, "error": "channel_not_found"}, times=1
+    )
+    listing = _unanswered(running)
+    promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: Project")
+    with caplog.at_level(logging.WARNING, logger="bot.curation.announce"):
+        running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
+        assert "Promoted 1 question" in _responded(running, "promote").args["text"]
+        deadline = time.monotonic() + 10
+        while "thread in C0ASKERS is gone" not in caplog.text:
+            assert time.monotonic() < deadline, "the failed announcement was not logged"
+            time.sleep(0.05)
+    assert "channel_not_found" in caplog.text
+    running.fake.quiet(1.5)
+    assert len(_told(running, event)) == 1  # tried once, not retried forever
+    store = running.bot.store
+    assert isinstance(store, SqlStore)
+    assert store.unannounced() == []
+    # The bot carries on: the promoted question is answered.
+    again = mention(QUESTION)
+    running.slack.event(again)
+    (post,) = running.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == again["ts"]
+    )
+    assert post.args["text"].startswith("Project Manager")
+
+
+def test_a_curator_writes_the_answer_in_a_modal(running: Running) -> None:
+    files = _files(running.knowledge_dir)
+    event = _asked(running)
+    listing = _unanswered(running)
+    promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: Program")
+    running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
+    done = _responded(running, "promote")
+    (told,) = running.fake.wait_for(
+        "chat.postMessage", where=lambda c: "curator answered" in c.args["text"]
+    )
+    assert "Program Manager" in told.args["text"]
+    assert any(b["text"]["text"] == "Write the answer" for b in done.buttons())
+    # The review list offers the drafts too.
+    listing = _unanswered(running, name="drafts")
+    assert "Draft answers to write" in listing.dump()
+    write = next(b for b in listing.buttons() if b["text"]["text"] == "Write the answer")
+    running.slack.click(write, running.respond_url("write"), user=CURATOR, ephemeral=True)
+    (opened,) = running.fake.wait_for("views.open")
+    view = opened.args["view"]
+    if isinstance(view, str):
+        view = json.loads(view)
+    assert view["type"] == "modal" and view["blocks"][1]["element"]["max_length"] == 400
+    block, action = view["blocks"][1]["block_id"], view["blocks"][1]["element"]["action_id"]
+    refused = running.slack.submit(view, {block: {action: "A bell \x07 rings"}}, user=CURATOR)
+    errors = refused.json()
+    assert errors["response_action"] == "errors"
+    assert "curated changes" in errors["errors"][block]  # the loader's message
+    not_curator = running.slack.submit(view, {block: {action: "Mine."}}, user="U0MALLORY")
+    assert "Only curators" in not_curator.json()["errors"][block]
+    text = "Llama grooming budgets span several teams and quarters: the program's call."
+    saved = running.slack.submit(view, {block: {action: text}}, user=CURATOR)
+    assert saved.status == 200 and saved.body in (b"", b"{}")
+    deadline = time.monotonic() + 10  # the answer is used within the reload interval
+    while True:
+        again = mention(QUESTION)
+        running.slack.event(again)
+        (post,) = running.fake.wait_for(
+            "chat.postMessage", where=lambda c, ts=again["ts"]: c.args.get("thread_ts") == ts
+        )
+        if "several teams and quarters" in post.dump():
+            break
+        assert time.monotonic() < deadline, post.dump()
+        time.sleep(0.2)
+    assert "Draft answers" not in _unanswered(running, name="after").dump()
+    assert _files(running.knowledge_dir) == files
+    assert len(_told(running, event)) == 1
 
 
 def test_dismiss_takes_the_group_out_of_the_queue(running: Running) -> None:
@@ -123,3 +243,33 @@ def test_opening_the_messages_tab_is_acknowledged_quietly(running: Running) -> N
     assert running.slack.event(event).status == 200
     running.fake.quiet(0.3)
     assert running.fake.of("views.publish") == []
+
+
+def test_the_home_tab_offers_draft_answers_to_curators(running: Running) -> None:
+    _log(running)
+    listing = _unanswered(running)
+    promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: TPM")
+    running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
+    assert "Promoted 1 question" in _responded(running, "promote").args["text"]
+    event = {
+        "type": "app_home_opened",
+        "user": CURATOR,
+        "channel": "D0CURATOR",
+        "tab": "home",
+        "event_ts": f"{time.time():.6f}",
+    }
+    assert running.slack.event(event).status == 200
+    (home,) = running.fake.wait_for("views.publish")
+    assert "Draft answers to write" in home.dump() and len(home.args["view"]["blocks"]) <= 100
+    write = next(b for b in home.buttons() if b["text"]["text"] == "Write the answer")
+    running.slack.click(
+        write,
+        running.respond_url("home"),
+        user=CURATOR,
+        container={"type": "view", "view_id": "VHOME"},
+    )
+    (opened,) = running.fake.wait_for("views.open")
+    assert "modal" in opened.dump() and "llama" in opened.dump()
+    assert running.slack.event({**event, "user": "U0ALICE"}).status == 200
+    everyone = running.fake.wait_for("views.publish", 2)[-1]
+    assert "Draft answers" not in everyone.dump()

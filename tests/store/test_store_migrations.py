@@ -33,6 +33,7 @@ TABLES = {
     "channel_settings",
     "role_holders",
     "role_holder_changes",
+    "knowledge_changes",
 }
 
 

@@ -1,13 +1,18 @@
-"""Promote and dismiss: knowledge file edits that keep the curators' text, validated, atomic."""
+"""Promote, dismiss and answers: curated changes in the database, validated with the files,
+all or nothing; and the writer's text edits that keep the curators' text."""
 
 from __future__ import annotations
 
-import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from storekit import record
+from sqlalchemy import update
+from sqlalchemy.engine import make_url
+from storekit import TcpProxy, record, schema_url
 
 from bot.core.engine import Engine
 from bot.core.knowledge import load_knowledge
@@ -20,15 +25,36 @@ from bot.core.knowledge.writer import (
     append_entry,
     append_eval_cases,
 )
+from bot.curation.announce import Announcement, announce_pending
+from bot.curation.review import (
+    ReviewError,
+    current_knowledge,
+    dismiss,
+    draft_answer,
+    is_draft,
+    promote,
+    write_answer,
+)
 from bot.errors import KnowledgeError, StoreError
-from bot.review import ReviewError, dismiss, draft_answer, promote
-from bot.store import Source, SqlStore
+from bot.store import Source, SqlStore, open_store_url
+from bot.store.models import UnansweredQuestion
 
 
 @pytest.fixture
 def db_url(sqlite_url: str) -> str:
     """Review logic on SQLite only: the store itself is tested on both databases."""
     return sqlite_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SqlStore, SqlStore]]:
+    """Two stores on one database, each with its own data folder (two replicas)."""
+    url = str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+    first = open_store_url(url, tmp_path / "a", migrate=True)
+    second = open_store_url(url, tmp_path / "b")
+    yield first, second
+    first.close()
+    second.close()
 
 
 def _log(store: SqlStore, *texts: str) -> list[int]:
@@ -133,35 +159,48 @@ def test_knowledge_edit_rolls_back(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- promote
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
 def test_promote_to_a_new_entry_is_answered_next_time(
     store: SqlStore, knowledge_copy: Path
 ) -> None:
-    engine = Engine(knowledge_copy)
+    engine = Engine(knowledge_copy, changes=store)
     question = "who owns the quarterly sso certificate rotation?"
     assert engine.ask(question).outcome != "answered"
     ids = _log(store, question, "who is in charge of the sso certificate rotation")
-    faq_before = (knowledge_copy / "faq.yaml").read_bytes()
+    files = _files(knowledge_copy)
     result = promote(store, knowledge_copy, ids, "tpm", by="U0CURATOR")
     assert result.created and result.role == "technical_program_manager"
-    assert result.file == knowledge_copy / PROMOTED_FILE
     assert result.entry_id == "quarterly-sso-certificate-rotation"
-    assert (knowledge_copy / "faq.yaml").read_bytes() == faq_before
-    entry = load_knowledge(knowledge_copy).entry(result.entry_id)
+    assert _files(knowledge_copy) == files  # no file in the knowledge folder changes
+    knowledge = current_knowledge(store, knowledge_copy)
+    entry = knowledge.entry(result.entry_id)
     assert entry.owner == "technical_program_manager" and entry.distinction == "how"
-    assert entry.answer == draft_answer(load_knowledge(knowledge_copy).roles[entry.owner])
-    assert "curator" in entry.answer and "How and when" in entry.answer
-    assert engine.reload_if_changed(settle=0.0) is not None  # the running bot notices it
+    assert entry.answer == draft_answer(knowledge.roles[entry.owner])
+    assert is_draft(entry.answer) and "has not written the answer yet" in entry.answer
+    assert engine.reload_if_changed() is not None  # the running bot notices, no restart
     answer = engine.ask(question)
     assert answer.outcome == "answered" and answer.entry and answer.entry.id == result.entry_id
     promoted = store.list_questions(status="promoted")
     assert {q.id for q in promoted} == set(ids)
     assert all(q.resolved_entry_id == result.entry_id for q in promoted)
+    [change] = store.knowledge_changes()
+    assert (change.id, change.kind, change.created_by) == (
+        result.change_id,
+        "new_entry",
+        "U0CURATOR",
+    )
+    assert change.question_ids == tuple(ids)
+    # A replica started afterwards has it too.
+    assert Engine(knowledge_copy, changes=store).ask(question).outcome == "answered"
 
 
 def test_product_entries_are_why_questions(store: SqlStore, knowledge_copy: Path) -> None:
     ids = _log(store, "who decides if we sunset the legacy fax integration")
     result = promote(store, knowledge_copy, ids, "product manager", entry_id="sunset-fax")
-    entry = load_knowledge(knowledge_copy).entry("sunset-fax")
+    entry = current_knowledge(store, knowledge_copy).entry("sunset-fax")
     assert result.entry_id == "sunset-fax" and entry.distinction == "why"
 
 
@@ -169,13 +208,14 @@ def test_promote_to_an_existing_entry_adds_phrasings(store: SqlStore, knowledge_
     knowledge = load_knowledge(knowledge_copy)
     entry = knowledge.entry("product-vision")
     ids = _log(store, "whose call is the long range product dream", entry.questions[0])
+    files = _files(knowledge_copy)
     result = promote(store, knowledge_copy, ids, entry.owner, entry_id=entry.id)
-    assert not result.created and result.file.name == "faq.yaml"
+    assert not result.created
     assert result.added == ("whose call is the long range product dream",)
     assert result.skipped == (entry.questions[0],)
-    updated = load_knowledge(knowledge_copy).entry("product-vision")
+    updated = current_knowledge(store, knowledge_copy).entry("product-vision")
     assert updated.questions == (*entry.questions, "whose call is the long range product dream")
-    assert not (knowledge_copy / PROMOTED_FILE).exists()
+    assert _files(knowledge_copy) == files
 
 
 def test_promote_refusals(store: SqlStore, knowledge_copy: Path) -> None:
@@ -193,7 +233,7 @@ def test_promote_refusals(store: SqlStore, knowledge_copy: Path) -> None:
     dismiss(store, ids[:1])
     with pytest.raises(ReviewError, match=f"already resolved: {ids[0]} \\(dismissed\\)"):
         promote(store, knowledge_copy, ids, "tpm")
-    assert not (knowledge_copy / PROMOTED_FILE).exists()
+    assert store.knowledge_changes() == []
 
 
 def test_a_phrasing_owned_by_another_role_is_refused(store: SqlStore, knowledge_copy: Path) -> None:
@@ -203,35 +243,168 @@ def test_a_phrasing_owned_by_another_role_is_refused(store: SqlStore, knowledge_
         promote(store, knowledge_copy, ids, "project manager")
 
 
-def test_invalid_result_restores_the_files(store: SqlStore, knowledge_copy: Path) -> None:
+def test_a_change_that_does_not_validate_is_refused_with_the_loaders_message(
+    store: SqlStore, knowledge_copy: Path
+) -> None:
     (knowledge_copy / "extra.yaml").write_text(
         "off_topic:\n  - topic: Test\n    words: [zorblax]\n"
     )
-    faq = knowledge_copy / "faq.yaml"
-    before = faq.read_bytes()
+    files = _files(knowledge_copy)
     ids = _log(store, "who owns the zorblax rollout")  # a word the knowledge calls off-topic
-    with pytest.raises(KnowledgeError, match="zorblax"):
+    with pytest.raises(KnowledgeError) as new_entry:
         promote(store, knowledge_copy, ids, "tpm", entry_id="tech-zorblax")
+    [problem] = new_entry.value.problems
+    # The loader's own message, naming the file, line, entry, field and fix.
+    assert problem.file.endswith("extra.yaml + curated changes") and problem.line == 3
+    assert (problem.entry, problem.field) == ("Test", "words")
+    assert "used by FAQ entry 'tech-zorblax'" in problem.message and problem.fix
     with pytest.raises(KnowledgeError, match="zorblax"):
         promote(store, knowledge_copy, ids, "product manager", entry_id="product-vision")
-    assert faq.read_bytes() == before
-    assert not (knowledge_copy / PROMOTED_FILE).exists()
+    assert _files(knowledge_copy) == files
     assert [q.status for q in store.get_questions(ids)] == ["open"]
+    assert store.knowledge_revision() == 0
+    with pytest.raises(KnowledgeError, match=r"faq\.yaml \+ curated changes:\d+"):
+        write_answer(store, knowledge_copy, "product-vision", "A bell \x07 in the answer.")
+    assert store.knowledge_revision() == 0
 
 
-def test_store_failure_restores_the_files(store: SqlStore, knowledge_copy: Path) -> None:
+@pytest.mark.postgres
+def test_database_down_during_a_promote_is_a_clear_error_and_changes_nothing(
+    postgres_server: str, pg_schema: str, tmp_path: Path, knowledge_copy: Path
+) -> None:
+    server = make_url(postgres_server)
+    proxy = TcpProxy((server.host or "127.0.0.1", server.port or 5432))
+    proxy.start()
+    url = schema_url(postgres_server, pg_schema, port=proxy.port)
+    store = open_store_url(url, tmp_path / "data", migrate=True, retry_interval=0.0)
+    direct = open_store_url(schema_url(postgres_server, pg_schema), tmp_path / "d2")
+    try:
+        ids = _log(store, "who owns the gpu quota process")
+        files = _files(knowledge_copy)
+        proxy.stop()
+        with pytest.raises(StoreError) as error:
+            promote(store, knowledge_copy, ids, "program manager", by="U0CURATOR")
+        message = str(error.value)
+        assert "\n" not in message and "nothing was changed" in message
+        assert "127.0.0.1" in message  # names the database (never its password)
+        assert [q.status for q in direct.get_questions(ids)] == ["open"]
+        assert direct.knowledge_revision() == 0
+        assert _files(knowledge_copy) == files
+        proxy.start()
+        result = promote(store, knowledge_copy, ids, "program manager", by="U0CURATOR")
+        assert [q.status for q in direct.get_questions(ids)] == ["promoted"]
+        assert direct.knowledge_revision() == result.change_id
+    finally:
+        store.close()
+        direct.close()
+        proxy.stop()
+
+
+def test_a_store_failure_between_reading_and_writing_leaves_nothing_half_done(
+    store: SqlStore, knowledge_copy: Path
+) -> None:
     ids = _log(store, "who owns the gpu quota process")
 
     class Failing:
         def __getattr__(self, name: str) -> object:
             return getattr(store, name)
 
-        def mark_promoted(self, *args: object) -> int:
-            raise StoreError("the database is down")
+        def append_change(self, *args: object, **kwargs: object) -> object:
+            raise StoreError("storing a knowledge change in the database failed")
 
     with pytest.raises(StoreError):
         promote(Failing(), knowledge_copy, ids, "program manager")  # type: ignore[arg-type]
-    assert not (knowledge_copy / PROMOTED_FILE).exists()
+    assert [q.status for q in store.get_questions(ids)] == ["open"]
+    assert store.knowledge_revision() == 0
+
+
+def test_concurrent_promotes_of_one_question_one_wins_the_other_is_told(
+    replicas: tuple[SqlStore, SqlStore], knowledge_copy: Path
+) -> None:
+    replica_a, replica_b = replicas
+    ids = _log(replica_a, "who owns the data retention schedule for chat logs")
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    class Racing:
+        """Both replicas have read and validated before either writes."""
+
+        def __init__(self, inner: SqlStore) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def append_change(self, *args: object, **kwargs: object) -> object:
+            barrier.wait(10)
+            return self.inner.append_change(*args, **kwargs)  # type: ignore[arg-type]
+
+    def run(name: str, inner: SqlStore, role: str) -> None:
+        try:
+            results[name] = promote(Racing(inner), knowledge_copy, ids, role, by=name)  # type: ignore[arg-type]
+        except ReviewError as error:
+            results[name] = error
+
+    threads = [
+        threading.Thread(target=run, args=("UA", replica_a, "program manager")),
+        threading.Thread(target=run, args=("UB", replica_b, "project manager")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    errors = [r for r in results.values() if isinstance(r, ReviewError)]
+    wins = [r for r in results.values() if not isinstance(r, ReviewError)]
+    assert len(errors) == 1 and len(wins) == 1, results
+    assert "already resolved by another curator" in str(errors[0])
+    [change] = replica_b.knowledge_changes()
+    [question] = replica_a.get_questions(ids)
+    assert question.status == "promoted" and question.resolved_by == change.created_by
+    assert f"by {change.created_by}" in str(errors[0])
+
+
+def test_two_different_changes_at_once_are_both_validated_on_top_of_each_other(
+    replicas: tuple[SqlStore, SqlStore], knowledge_copy: Path
+) -> None:
+    replica_a, replica_b = replicas
+    first = _log(replica_a, "who owns the sandbox tenant cleanup")
+    second = _log(replica_a, "who owns the sandbox tenant cleanup rota")
+    barrier = threading.Barrier(2)
+
+    class Racing:
+        def __init__(self, inner: SqlStore) -> None:
+            self.inner = inner
+            self.calls = 0
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def append_change(self, *args: object, **kwargs: object) -> object:
+            self.calls += 1
+            if self.calls == 1:
+                barrier.wait(10)
+            return self.inner.append_change(*args, **kwargs)  # type: ignore[arg-type]
+
+    racers = [Racing(replica_a), Racing(replica_b)]
+    threads = [
+        threading.Thread(
+            target=promote,
+            args=(racers[0], knowledge_copy, first, "tpm"),
+            kwargs={"entry_id": "sandbox-cleanup"},
+        ),
+        threading.Thread(
+            target=promote,
+            args=(racers[1], knowledge_copy, second, "tpm"),
+            kwargs={"entry_id": "sandbox-cleanup-rota"},
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r.calls for r in racers) == [1, 2]  # the loser validated again on top
+    knowledge = current_knowledge(replica_a, knowledge_copy)
+    assert {"sandbox-cleanup", "sandbox-cleanup-rota"} <= set(knowledge.entries_by_id)
 
 
 def test_promote_exports_regression_cases(
@@ -269,11 +442,64 @@ def test_dismiss(store: SqlStore) -> None:
     assert again.dismissed == () and again.skipped == (ids[0],)
     with pytest.raises(ReviewError):
         dismiss(store, [])
+    assert store.unannounced() == []  # dismissed questions are never announced
 
 
-def test_edits_change_the_modification_time(store: SqlStore, knowledge_copy: Path) -> None:
-    faq = knowledge_copy / "faq.yaml"
-    os.utime(faq, ns=(1_000_000_000, 1_000_000_000))
-    ids = _log(store, "who curates the product vision wiki page")
-    promote(store, knowledge_copy, ids, "product_manager", entry_id="product-vision")
-    assert faq.stat().st_mtime_ns != 1_000_000_000
+# --------------------------------------------------------------------------- answers
+def test_a_curator_writes_the_answer(store: SqlStore, knowledge_copy: Path) -> None:
+    ids = _log(store, "who owns the vendor security questionnaire backlog")
+    result = promote(store, knowledge_copy, ids, "program manager", entry_id="vendor-security")
+    text = "Answering vendor questionnaires spans legal, security and sales: a program."
+    change = write_answer(store, knowledge_copy, "vendor-security", f"  {text}  ", by="U0C")
+    assert change.kind == "set_answer" and change.id == (result.change_id or 0) + 1
+    entry = current_knowledge(store, knowledge_copy).entry("vendor-security")
+    assert entry.answer == text and not is_draft(entry.answer)
+    with pytest.raises(ReviewError, match="keep it to 400"):
+        write_answer(store, knowledge_copy, "vendor-security", "x" * 401)
+    with pytest.raises(ReviewError, match="empty"):
+        write_answer(store, knowledge_copy, "vendor-security", "   ")
+    for pinging in ("Ask <!channel>", "Ask <@U0BOSS>", "See <#C0ALL>", "Ask @here today"):
+        with pytest.raises(ReviewError, match="mentions people"):
+            write_answer(store, knowledge_copy, "vendor-security", pinging)
+    write_answer(store, knowledge_copy, "vendor-security", "Mail pm@here.example for more.")
+    with pytest.raises(ReviewError, match="did you mean 'vendor-security'"):
+        write_answer(store, knowledge_copy, "vendor-securty", text)
+
+
+def test_announcements_are_claimed_once_and_stale_ones_set_aside(
+    store: SqlStore, knowledge_copy: Path
+) -> None:
+    fields = {"channel_id": "C0ASK", "message_ts": "1700000000.000100"}
+    store.log_question(record("who owns the partner api deprecation schedule", **fields))
+    store.log_question(record("who owns the partner api changelog cadence", channel_id="C0ASK"))
+    ids = sorted(q.id for q in store.list_questions())
+    promote(store, knowledge_copy, ids[:1], "program manager", entry_id="api-deprecation")
+    promote(store, knowledge_copy, ids[1:], "program manager", entry_id="api-changelog")
+    told: list[Announcement] = []
+    knowledge = current_knowledge(store, knowledge_copy)
+    # A replica whose knowledge does not hold the entries yet announces nothing, claims nothing.
+    assert announce_pending(store, load_knowledge(knowledge_copy), told.append) == 0
+    assert len(store.unannounced()) == 2
+    assert announce_pending(store, knowledge, told.append) == 1
+    [item] = told
+    assert (item.channel, item.thread_ts, item.role.id) == (
+        "C0ASK",
+        "1700000000.000100",
+        "program_manager",
+    )
+    assert store.unannounced() == []  # the one without a thread is claimed and skipped
+    assert announce_pending(store, knowledge, told.append) == 0
+    assert not store.claim_announcement(ids[0])  # once
+    # Promoted to an entry that left the files: set aside after a while, never announced.
+    store.log_question(record("who owns the partner api sunset reminders", **fields))
+    [late] = [q.id for q in store.list_questions()]
+    promote(store, knowledge_copy, [late], "program manager", entry_id="api-sunset")
+    assert announce_pending(store, load_knowledge(knowledge_copy), told.append) == 0
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(UnansweredQuestion)
+            .where(UnansweredQuestion.id == late)
+            .values(resolved_at=datetime.now(UTC) - timedelta(hours=2))
+        )
+    assert announce_pending(store, load_knowledge(knowledge_copy), told.append) == 0
+    assert store.unannounced() == [] and len(told) == 1

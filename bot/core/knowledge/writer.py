@@ -18,7 +18,7 @@ import os
 import re
 import textwrap
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +27,11 @@ import yaml
 
 from bot.core.normalize import normalize
 from bot.errors import RolebotError
+
+try:  # the loader's parser (libyaml's when present), so a file the bot loads can be edited
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
 
 PROMOTED_FILE = "promoted.yaml"
 """Where new entries from the unanswered log go, inside the knowledge folder."""
@@ -50,6 +55,8 @@ EVAL_HEADER = """\
 questions:
 """
 
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+"""Line breaks as YAML counts them (node marks are in these lines)."""
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ',.?()/&+-]*")
 
 
@@ -71,50 +78,158 @@ class NewEntry:
 # --------------------------------------------------------------------------- single edits
 def add_phrasings(path: Path, entry_id: str, phrasings: Sequence[str]) -> None:
     """Append ``phrasings`` to the ``questions`` list of entry ``entry_id`` in ``path``."""
-    if not phrasings:
+    if phrasings:
+        edit_entries(path, phrasings={entry_id: phrasings})
+
+
+def set_answer(path: Path, entry_id: str, answer: str) -> None:
+    """Replace the ``answer`` of entry ``entry_id`` in ``path`` (a folded block, 72 columns)."""
+    edit_entries(path, answers={entry_id: answer})
+
+
+def append_entry(path: Path, entry: NewEntry, *, header: str = PROMOTED_HEADER) -> None:
+    """Append ``entry`` to the ``entries`` list of ``path`` (created with ``header`` if missing)."""
+    append_entries(path, [entry], header=header)
+
+
+def edit_entries(
+    path: Path,
+    *,
+    phrasings: Mapping[str, Sequence[str]] | None = None,
+    answers: Mapping[str, str] | None = None,
+) -> None:
+    """Several edits to the entries of one file, parsed once and written once: phrasings
+    appended to entries' ``questions`` lists, answers replaced (or added)."""
+    phrasings = {k: v for k, v in (phrasings or {}).items() if v}
+    answers = dict(answers or {})
+    if not phrasings and not answers:
         return
     text = _read(path)
     root = _compose(path, text)
     entries = _top_value(root, "entries")
-    entry = _find_entry(entries, entry_id)
-    if entry is None:
-        raise KnowledgeWriteError(f"{path}: no entry with id '{entry_id}'")
+    starts = _line_starts(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    edits: list[tuple[int, int, int, str]] = []  # (start, priority, end, replacement)
+    for entry_id in [*phrasings, *(a for a in answers if a not in phrasings)]:
+        entry = _find_entry(entries, entry_id)
+        if entry is None:
+            raise KnowledgeWriteError(f"{path}: no entry with id '{entry_id}'")
+        if entry_id in phrasings:
+            edits.append(_phrasings_edit(path, text, starts, newline, entry, phrasings[entry_id]))
+        if entry_id in answers:
+            edits.append(_answer_edit(text, starts, newline, entry, answers[entry_id]))
+    for start, _priority, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    _write_atomic(path, text)
+
+
+def append_entries(
+    path: Path, entries: Sequence[NewEntry], *, header: str = PROMOTED_HEADER
+) -> None:
+    """Append ``entries`` to the ``entries`` list of ``path`` (created with ``header`` if
+    missing), in one write."""
+    if not entries:
+        return
+
+    def render(indent: str) -> list[str]:
+        inner = indent + "  "
+        lines: list[str] = []
+        for entry in entries:
+            lines += [
+                "",
+                f"{indent}- id: {_quoted(entry.id)}",
+                f"{inner}questions:",
+                *(f"{inner}  - {_scalar(q)}" for q in entry.questions),
+                f"{inner}owner: {entry.owner}",
+                f"{inner}distinction: {entry.distinction}",
+                f"{inner}answer: >-",
+                *(f"{inner}  {line}" for line in _wrapped(entry.answer)),
+            ]
+        return lines
+
+    _append_items(path, "entries", render, header)
+
+
+def _phrasings_edit(
+    path: Path,
+    text: str,
+    starts: Sequence[int],
+    newline: str,
+    entry: yaml.MappingNode,
+    phrasings: Sequence[str],
+) -> tuple[int, int, int, str]:
+    entry_id = _value(entry, "id").value  # type: ignore[union-attr]
     questions = _value(entry, "questions")
     if not isinstance(questions, yaml.SequenceNode) or not questions.value:
         raise KnowledgeWriteError(
             f"{path}: entry '{entry_id}' has no list of questions to add to; fix the file first"
         )
     if questions.flow_style:
-        close = questions.end_mark.index - 1
+        close = _offset(starts, questions.end_mark) - 1
         if text[close] != "]":
             raise KnowledgeWriteError(
                 f"{path}: cannot find the end of entry '{entry_id}' questions"
             )
         addition = "".join(", " + json.dumps(p, ensure_ascii=False) for p in phrasings)
-        _write_atomic(path, text[:close] + addition + text[close:])
-        return
+        return close, 0, close, addition
     indent = " " * questions.start_mark.column
-    new_lines = [f"{indent}- {_scalar(p)}" for p in phrasings]
-    _write_atomic(path, _insert_after(text, _last_line(text, questions.value[-1]), new_lines))
+    lines = [f"{indent}- {_scalar(p)}" for p in phrasings]
+    return _insert_at(text, starts, newline, _last_line(text, questions.value[-1]), lines, 0)
 
 
-def append_entry(path: Path, entry: NewEntry, *, header: str = PROMOTED_HEADER) -> None:
-    """Append ``entry`` to the ``entries`` list of ``path`` (created with ``header`` if missing)."""
+def _answer_edit(
+    text: str, starts: Sequence[int], newline: str, entry: yaml.MappingNode, answer: str
+) -> tuple[int, int, int, str]:
+    found = next(
+        (
+            (key, value)
+            for key, value in entry.value
+            if isinstance(key, yaml.ScalarNode) and key.value == "answer"
+        ),
+        None,
+    )
+    if found is None:  # no answer yet: add one after the entry's last line
+        indent = " " * entry.start_mark.column
+        lines = [f"{indent}answer: >-", *(f"{indent}  {line}" for line in _wrapped(answer))]
+        return _insert_at(text, starts, newline, _last_line(text, entry), lines, 1)
+    key, value = found
+    indent = " " * key.start_mark.column
+    first = int(key.start_mark.line)
+    last = max(first, _last_line(text, value))
+    lines = [f"{indent}answer: >-", *(f"{indent}  {line}" for line in _wrapped(answer))]
+    start = starts[first]
+    end = starts[last + 1] if last + 1 < len(starts) else len(text)
+    ending = text[start:end][len(text[start:end].rstrip("\r\n")) :] or ""
+    return start, 1, end, newline.join(lines) + (ending or "")
 
-    def render(indent: str) -> list[str]:
-        inner = indent + "  "
-        return [
-            "",
-            f"{indent}- id: {entry.id}",
-            f"{inner}questions:",
-            *(f"{inner}  - {_scalar(q)}" for q in entry.questions),
-            f"{inner}owner: {entry.owner}",
-            f"{inner}distinction: {entry.distinction}",
-            f"{inner}answer: >-",
-            *(f"{inner}  {line}" for line in textwrap.wrap(" ".join(entry.answer.split()), 72)),
-        ]
 
-    _append_items(path, "entries", render, header)
+def _insert_at(
+    text: str,
+    starts: Sequence[int],
+    newline: str,
+    line: int,
+    lines: Sequence[str],
+    priority: int,
+) -> tuple[int, int, int, str]:
+    """Insert ``lines`` after 0-based ``line``; a last line without an end of line gets one."""
+    if line + 1 < len(starts):
+        at = starts[line + 1]
+        return at, priority, at, "".join(x + newline for x in lines)
+    prefix = "" if text.endswith(("\n", "\r")) else newline
+    return len(text), priority, len(text), prefix + "".join(x + newline for x in lines)
+
+
+def _line_starts(text: str) -> list[int]:
+    """Offsets where each line starts, counting line breaks as YAML does."""
+    return [0, *(m.end() for m in _BREAK.finditer(text) if m.end() < len(text))]
+
+
+def _offset(starts: Sequence[int], mark: yaml.Mark) -> int:
+    return int(starts[mark.line] + mark.column) if mark.line < len(starts) else int(mark.index)
+
+
+def _wrapped(answer: str) -> list[str]:
+    return textwrap.wrap(" ".join(answer.split()), 72) or [""]
 
 
 def append_eval_cases(
@@ -126,7 +241,7 @@ def append_eval_cases(
     """
     existing: set[str] = set()
     if path.is_file():
-        data = yaml.safe_load(_read(path)) or {}
+        data = yaml.load(_read(path), Loader=_Loader) or {}
         for item in data.get("questions") or [] if isinstance(data, dict) else []:
             if isinstance(item, dict) and isinstance(item.get("q"), str):
                 existing.add(normalize(item["q"]))
@@ -157,7 +272,7 @@ def find_entry_file(directory: Path, entry_id: str) -> Path | None:
         if entry_id not in text:
             continue
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=_Loader)
         except yaml.YAMLError:
             continue
         if _find_entry(_top_value(root, "entries"), entry_id) is not None:
@@ -238,7 +353,7 @@ def _read(path: Path) -> str:
 
 def _compose(path: Path, text: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as error:
         first = str(error).splitlines()[0] if str(error) else "invalid YAML"
         raise KnowledgeWriteError(f"{path}: not valid YAML ({first}); fix the file first") from None
@@ -308,7 +423,9 @@ def _key_line(root: yaml.Node | None, key: str) -> int | None:
 
 def _last_line(text: str, node: yaml.Node) -> int:
     """The 0-based index of the last line holding ``node``'s content (not trailing blanks)."""
-    lines = text.splitlines()
+    lines = _BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
     end = node.end_mark
     line = end.line if end.column > 0 else end.line - 1
     line = min(line, len(lines) - 1)
@@ -320,27 +437,35 @@ def _last_line(text: str, node: yaml.Node) -> int:
 def _insert_after(text: str, line: int | None, new_lines: Sequence[str]) -> str:
     """Insert ``new_lines`` after 0-based ``line`` (``None``: at the end), with the file's EOLs."""
     newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += newline
-    block = [line_text + newline for line_text in new_lines]
-    position = len(lines) if line is None else line + 1
-    return "".join([*lines[:position], *block, *lines[position:]])
+    starts = _line_starts(text)
+    after = len(starts) - 1 if line is None else line
+    start, _, end, replacement = _insert_at(text, starts, newline, after, new_lines, 0)
+    return text[:start] + replacement + text[end:]
 
 
 def _scalar(value: str) -> str:
     """A YAML scalar for ``value``: plain when that reads back the same, else double-quoted."""
     if _PLAIN.fullmatch(value) and not value.endswith(" "):
         try:
-            if yaml.safe_load(value) == value:
+            if yaml.load(value, Loader=_Loader) == value:
                 return value
         except yaml.YAMLError:
             pass
     return json.dumps(value, ensure_ascii=False)
 
 
+def _quoted(value: str) -> str:
+    """Always double-quoted: an id such as 2024, null, yes or 2024-01-01 stays a string."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, keeping its permissions; the new mtime marks the change."""
+    """Replace ``path`` in one step, keeping its permissions; the new mtime marks the change.
+
+    A symbolic link stays a link: the file it points to is replaced.
+    """
+    if path.is_symlink():
+        path = path.resolve()
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:

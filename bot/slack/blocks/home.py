@@ -28,8 +28,10 @@ def home_view(
     knowledge: Knowledge,
     command: str,
     groups: Sequence[QuestionGroup] | None = None,
+    drafts: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    """The Home tab; ``groups`` is given (possibly empty) only for curators."""
+    """The Home tab; ``groups`` is given (possibly empty) only for curators, with ``drafts``
+    (draft answers to write, :func:`bot.slack.blocks.curate.drafts_blocks`)."""
     blocks: list[Block] = [
         header("Who owns this?"),
         section(
@@ -50,6 +52,7 @@ def home_view(
         total = sum(g.count for g in groups)
         blocks += [
             divider(),
+            *drafts,
             header("Unanswered questions"),
             context(f"You are a curator: {total} open, most asked first."),
             *review_blocks(groups, knowledge, HOME_GROUPS),

@@ -12,6 +12,7 @@ from bot.slack.listeners.actions import (
     promote,
     role_definition,
     share,
+    write_answer,
     wrong_role,
     wrong_role_pick,
 )
@@ -27,6 +28,7 @@ MODULES = (
     share,
     promote,
     dismiss,
+    write_answer,
 )
 
 

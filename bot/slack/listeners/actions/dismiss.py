@@ -30,7 +30,7 @@ def register(app: App, service: Service) -> None:
         reply = kindly(
             logger,
             "dismissing questions",
-            lambda: service.dismiss(action.get("value"), user),
+            lambda: service.curation.dismiss(action.get("value"), user),
             service.sorry,
         )
         after_review(service, client, body, respond, reply)

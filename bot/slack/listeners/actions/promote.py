@@ -30,7 +30,7 @@ def register(app: App, service: Service) -> None:
         reply = kindly(
             logger,
             "promoting questions",
-            lambda: service.promote(action.get("value"), user),
+            lambda: service.curation.promote(action.get("value"), user),
             service.sorry,
         )
         after_review(service, client, body, respond, reply)

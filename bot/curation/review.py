@@ -1,34 +1,38 @@
 """The curator review loop: from "logged as unanswered" to "answered next time".
 
-Used by ``rolebot unanswered promote|dismiss`` and by the Slack App Home alike.
+Used by ``rolebot unanswered promote|dismiss``, ``rolebot kb answer`` and the Slack curator
+views alike; it knows neither Slack nor SQL.
 
-:func:`promote` adds logged questions to the knowledge base, as phrasings of an existing entry or
-as a new entry in ``promoted.yaml`` (with a draft answer for a curator to refine), validates the
-whole knowledge folder, and only then marks the questions promoted. If validation or the store
-fails, every file is put back as it was. The running bot notices the changed files through
-``Engine.reload_if_changed``; no restart is needed.
+:func:`promote` turns logged questions into a curated change (phrasings of an existing entry, or
+a new entry with a draft answer), validates the folder plus every curated change plus this one
+exactly as files are validated, and stores the change and marks the questions promoted in one
+database transaction: all of it happens, or none. :func:`write_answer` does the same for an
+entry's answer. Every replica notices the new revision of the log within its reload interval; no
+file in the knowledge folder is written.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.core.knowledge import Knowledge, Role, load_knowledge
-from bot.core.knowledge.loader import MAX_PHRASING
-from bot.core.knowledge.writer import (
-    PROMOTED_FILE,
-    KnowledgeEdit,
-    NewEntry,
-    append_eval_cases,
-    find_entry_file,
+from bot.core.knowledge import Knowledge, Role
+from bot.core.knowledge.changes import (
+    ADD_PHRASINGS,
+    NEW_ENTRY,
+    SET_ANSWER,
+    KnowledgeChange,
+    load_with_changes,
 )
+from bot.core.knowledge.loader import MAX_PHRASING
+from bot.core.knowledge.writer import PROMOTED_FILE, append_eval_cases
 from bot.core.normalize import normalize, slack_to_plain
 from bot.core.roles import RoleDirectory
-from bot.errors import RolebotError
-from bot.store.interface import LoggedQuestion, Status, Store
+from bot.errors import RolebotError, StoreError
+from bot.store.interface import ChangeConflict, LoggedQuestion, Status, Store
 
 REGRESSION_FILE = Path("tests/eval/promoted.yaml")
 """Promoted questions are also appended here (when its folder exists), for ``rolebot eval``."""
@@ -41,6 +45,13 @@ _SLUG_SKIP = frozenset(
     ask asking job call decides decide handles handle deal deals takes take charge ping
     """.split()
 )
+ATTEMPTS = 5
+"""Times a change is validated again when another change lands first."""
+MAX_CURATED_ANSWER = 400
+"""Characters in an answer a curator writes (Slack modal, ``rolebot kb answer``)."""
+DRAFT_PREFIX = "Draft answer:"
+_PINGS = re.compile(r"<[!@#]|(?<![\w.])@(?:channel|here|everyone)\b", re.IGNORECASE)
+"""What would notify people from an answer: refused in a curator's answer."""
 _DISTINCTION = {"product_manager": "why"}
 """A new entry's distinction: the Product Manager answers *why*, the others *how*."""
 
@@ -56,7 +67,7 @@ class PromoteResult:
     entry_id: str
     role: str
     created: bool
-    """A new entry (in ``promoted.yaml``) rather than phrasings added to an existing one."""
+    """A new entry (``promoted.yaml`` on export) rather than phrasings added to an existing one."""
     file: Path
     added: tuple[str, ...]
     """Phrasings written to the file."""
@@ -65,6 +76,8 @@ class PromoteResult:
     ids: tuple[int, ...]
     regression_file: Path | None = None
     regression_added: int = 0
+    change_id: int | None = None
+    """The curated change stored in the database."""
 
 
 @dataclass(frozen=True)
@@ -84,37 +97,19 @@ def promote(
     *,
     regression_file: Path | None = None,
 ) -> PromoteResult:
-    """Add the questions ``ids`` to the knowledge base for ``role`` and mark them promoted.
+    """Add the questions ``ids`` to the knowledge for ``role`` and mark them promoted.
 
     ``role`` may be a role id, name, alias or abbreviation (``tpm``). ``entry_id`` names an
     existing entry of that role to add phrasings to, or the id for a new entry (default: made
     from the question). ``regression_file``: also append the questions there as eval cases.
-    Raises :class:`ReviewError`, :class:`~bot.errors.KnowledgeError` (the edit did not validate;
-    files restored) or :class:`~bot.errors.StoreError`.
+    Raises :class:`ReviewError` (also when another curator resolved a question first),
+    :class:`~bot.errors.KnowledgeError` (the change would not validate; nothing stored) or
+    :class:`~bot.errors.StoreError` (the database is unavailable; nothing done).
     """
     wanted = _unique(ids)
-    try:
-        return _promote(store, knowledge_dir, wanted, role, entry_id, by, regression_file)
-    except OSError as error:  # a read-only folder (EROFS), a full disk: one line, not a traceback
-        where = error.filename or knowledge_dir
-        raise ReviewError(
-            f"cannot write {where} ({error.strerror or error}); nothing was promoted: make the "
-            "knowledge folder writable (or promote in a checkout of it), then promote again"
-        ) from None
-
-
-def _promote(
-    store: Store,
-    knowledge_dir: Path,
-    wanted: list[int],
-    role: str,
-    entry_id: str | None,
-    by: str | None,
-    regression_file: Path | None,
-) -> PromoteResult:
-    with KnowledgeEdit(knowledge_dir) as edit:
+    for _attempt in range(ATTEMPTS):
+        revision, log, knowledge = _current(store, knowledge_dir)
         questions = _open_questions(store, wanted)
-        knowledge = load_knowledge(knowledge_dir)
         owner = resolve_role(knowledge, role)
         phrasings, skipped = _phrasings(questions, knowledge, owner.id)
         existing = knowledge.entries_by_id.get(entry_id) if entry_id else None
@@ -124,11 +119,9 @@ def _promote(
                     f"entry '{existing.id}' belongs to the {knowledge.roles[existing.owner].name}, "
                     f"not the {owner.name}: pick an entry of that role, or a new --entry id"
                 )
-            target = find_entry_file(knowledge_dir, existing.id)
-            if target is None:  # pragma: no cover - the loader just found it
-                raise ReviewError(f"cannot find the file that defines entry '{existing.id}'")
-            edit.add_phrasings(target, existing.id, phrasings)
-            final_id, created = existing.id, False
+            change = KnowledgeChange(
+                ADD_PHRASINGS, existing.id, owner.id, phrasings=tuple(phrasings)
+            )
         else:
             if not phrasings:
                 raise ReviewError(
@@ -141,20 +134,25 @@ def _promote(
                     f"'{final_id}' is not a valid entry id: use lower case letters, digits and "
                     "single hyphens, like sso-rollout-owner"
                 )
-            target = knowledge_dir / PROMOTED_FILE
-            edit.append_entry(
-                target,
-                NewEntry(
-                    id=final_id,
-                    questions=tuple(phrasings),
-                    owner=owner.id,
-                    distinction=_DISTINCTION.get(owner.id, "how"),
-                    answer=draft_answer(owner),
-                ),
+            change = KnowledgeChange(
+                NEW_ENTRY,
+                final_id,
+                owner.id,
+                _DISTINCTION.get(owner.id, "how"),
+                tuple(phrasings),
+                draft_answer(owner),
             )
-            created = True
-        load_knowledge(knowledge_dir)  # a KnowledgeError here puts the files back
-        store.mark_promoted([q.id for q in questions], final_id, by)
+        change = replace(change, question_ids=tuple(q.id for q in questions))
+        load_with_changes(knowledge_dir, [*log, change])  # KnowledgeError: refused, as files
+        try:
+            stored = store.append_change(change, expected_revision=revision, by=by)
+        except ChangeConflict as conflict:
+            if conflict.resolved:
+                raise ReviewError(_resolved_message(conflict.resolved)) from None
+            continue  # another change landed meanwhile: validate again on top of it
+        break
+    else:
+        raise ReviewError("the knowledge kept changing while promoting; try again")
     added_cases = 0
     if regression_file is not None:
         try:
@@ -167,16 +165,62 @@ def _promote(
                 f"{regression_file} ({error.strerror or error}); add them by hand"
             ) from None
     return PromoteResult(
-        entry_id=final_id,
+        entry_id=stored.entry_id,
         role=owner.id,
-        created=created,
-        file=target,
+        created=stored.kind == NEW_ENTRY,
+        file=Path(PROMOTED_FILE),
         added=tuple(phrasings),
         skipped=tuple(skipped),
         ids=tuple(q.id for q in questions),
         regression_file=regression_file,
         regression_added=added_cases,
+        change_id=stored.id,
     )
+
+
+def write_answer(
+    store: Store, knowledge_dir: Path, entry_id: str, answer: str, by: str | None = None
+) -> KnowledgeChange:
+    """Store ``answer`` as entry ``entry_id``'s answer, validated like the files (at most
+    :data:`MAX_CURATED_ANSWER` characters). Raises ReviewError, KnowledgeError or StoreError."""
+    text = " ".join(answer.split())
+    if not text:
+        raise ReviewError(
+            "the answer is empty: write a sentence or two saying why that role owns it"
+        )
+    if len(text) > MAX_CURATED_ANSWER:
+        raise ReviewError(
+            f"the answer is {len(text)} characters; keep it to {MAX_CURATED_ANSWER} or fewer"
+        )
+    if _PINGS.search(text):
+        raise ReviewError(
+            "the answer mentions people, channels or everyone (<@…>, <#…>, @here…); answers "
+            "are read by everyone who asks: name the role instead"
+        )
+    for _attempt in range(ATTEMPTS):
+        revision, log, knowledge = _current(store, knowledge_dir)
+        entry = knowledge.entries_by_id.get(entry_id)
+        if entry is None:
+            hint = _near(entry_id, knowledge)
+            raise ReviewError(f"no entry '{entry_id}' in the knowledge base{hint}")
+        change = KnowledgeChange(SET_ANSWER, entry.id, entry.owner, answer=text)
+        load_with_changes(knowledge_dir, [*log, change])  # KnowledgeError: refused, as files
+        try:
+            return store.append_change(change, expected_revision=revision, by=by)
+        except ChangeConflict as conflict:
+            if conflict.resolved:  # pragma: no cover - an answer names no questions
+                raise ReviewError(str(conflict)) from None
+    raise ReviewError("the knowledge kept changing while writing the answer; try again")
+
+
+def current_knowledge(store: Store, knowledge_dir: Path) -> Knowledge:
+    """The folder plus every curated change (StoreError when the log cannot be read)."""
+    return _current(store, knowledge_dir)[2]
+
+
+def is_draft(answer: str) -> bool:
+    """Whether an answer is still the placeholder :func:`draft_answer` wrote."""
+    return answer.startswith(DRAFT_PREFIX)
 
 
 def dismiss(store: Store, ids: Sequence[int], by: str | None = None) -> DismissResult:
@@ -206,8 +250,8 @@ def resolve_role(knowledge: Knowledge, text: str) -> Role:
 def draft_answer(role: Role) -> str:
     """The placeholder answer a new entry starts with, until a curator writes the real one."""
     return (
-        f"Draft, to be refined by a curator: this is the {role.name}'s call. "
-        f'The {role.name} answers "{role.question}"'
+        f"{DRAFT_PREFIX} a curator routed this to the {role.name} and has not written the "
+        f'answer yet. The {role.name} answers "{role.question}"'
     )
 
 
@@ -239,13 +283,38 @@ def _require_found(wanted: Sequence[int], found: dict[int, LoggedQuestion]) -> N
         )
 
 
+def _current(store: Store, knowledge_dir: Path) -> tuple[int, list[KnowledgeChange], Knowledge]:
+    try:
+        revision = store.knowledge_revision()
+        log = list(store.knowledge_changes())
+    except StoreError as error:
+        raise StoreError(f"{error} (nothing was changed)") from None
+    revision = max([revision, *(c.id or 0 for c in log)])
+    return revision, log, load_with_changes(knowledge_dir, log)
+
+
+def _resolved_message(questions: Sequence[LoggedQuestion]) -> str:
+    described = ", ".join(
+        f"{q.id} ({q.status}{' to ' + q.resolved_entry_id if q.resolved_entry_id else ''}"
+        f"{' by ' + q.resolved_by if q.resolved_by else ''})"
+        for q in questions
+    )
+    return f"already resolved by another curator: {described}; nothing was changed"
+
+
+def _near(entry_id: str, knowledge: Knowledge) -> str:
+    close = difflib.get_close_matches(entry_id, list(knowledge.entries_by_id), n=1)
+    return f"; did you mean '{close[0]}'?" if close else " (see `rolebot kb changes`)"
+
+
 def _open_questions(store: Store, wanted: Sequence[int]) -> list[LoggedQuestion]:
     found = {q.id: q for q in store.get_questions(wanted)}
     _require_found(wanted, found)
     closed = [found[i] for i in wanted if found[i].status != Status.OPEN]
     if closed:
         described = ", ".join(
-            f"{q.id} ({q.status}{' to ' + q.resolved_entry_id if q.resolved_entry_id else ''})"
+            f"{q.id} ({q.status}{' to ' + q.resolved_entry_id if q.resolved_entry_id else ''}"
+            f"{' by ' + q.resolved_by if q.resolved_by else ''})"
             for q in closed
         )
         raise ReviewError(f"already resolved: {described}; leave them out")
