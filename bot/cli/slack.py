@@ -47,8 +47,8 @@ def _prepare(context: Context, mode: str) -> None:
     settings = context.settings
     settings.require_slack("socket" if mode == "socket" else "http")
     configure_logging(settings)
-    context.engine  # noqa: B018 - loads and validates the knowledge (KnowledgeError is printed)
     open_store(settings).close()  # creates or upgrades the database once, before any worker
+    context.engine  # noqa: B018 - loads and validates the knowledge (KnowledgeError is printed)
 
 
 def run_socket(args: argparse.Namespace, context: Context) -> int:
