@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.knowledge import Knowledge, Role, load_knowledge
-from bot.core.knowledge.loader import MAX_PHRASING
+from bot.core.knowledge.schema import MAX_PHRASING
 from bot.core.knowledge.writer import (
     PROMOTED_FILE,
     KnowledgeEdit,
