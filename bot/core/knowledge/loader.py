@@ -420,7 +420,8 @@ class _Builder:
 
     # -- building
     def finish(self, fingerprint: str) -> Knowledge:
-        aspects, aspect_ids = self._aspects()
+        aspects = self._aspects()
+        aspect_ids = [a.id for a in aspects]
         roles = self._roles(aspect_ids)
         ambiguous = self._ambiguous()
         self._contacts(roles)
@@ -437,7 +438,8 @@ class _Builder:
                     "add roles.yaml with the four roles",
                 )
             )
-        missing = [r for r in ROLE_IDS if r not in roles]
+        declared = {item.values.get("id") for item in self.roles}
+        missing = [r for r in ROLE_IDS if r not in declared]
         if missing and self.roles:
             ctx = self.roles[0].ctx
             self.problem(
@@ -460,11 +462,9 @@ class _Builder:
             off_topic=tuple(off_topic),
         )
 
-    def _aspects(self) -> tuple[list[Aspect], list[str]]:
-        """The aspects, and every well-formed aspect id (also those whose name is wrong, so
-        each role's comparisons are checked against what the author meant)."""
+    def _aspects(self) -> list[Aspect]:
         result: list[Aspect] = []
-        seen: list[str] = []
+        seen: set[str] = set()
         for item in self.aspects:
             aspect_id = item.values.get("id")
             if aspect_id is None:
@@ -478,10 +478,10 @@ class _Builder:
                     fix="keep one",
                 )
                 continue
-            seen.append(aspect_id)
+            seen.add(aspect_id)
             if item.valid:
                 result.append(Aspect(aspect_id, item.values["name"]))
-        return result, seen
+        return result
 
     def _ambiguous(self) -> list[Ambiguity]:
         result: list[Ambiguity] = []
