@@ -174,3 +174,12 @@ def test_a_contact_names_the_one_bad_user(knowledge_copy: Path) -> None:
     [problem] = info.value.problems
     assert (problem.line, problem.entry, problem.field) == (5, "product_manager", "contacts.users")
     assert problem.message == "'bob' is not a user id" and problem.fix == "use ids like U024BE7LH"
+
+
+def test_a_key_written_as_a_number_is_found_on_its_line(knowledge_copy: Path) -> None:
+    (knowledge_copy / "extra.yaml").write_text(SHAPE_DEFECTS["a key is a number"], "utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(knowledge_copy)
+    [problem] = info.value.problems
+    assert (problem.line, problem.entry, problem.field) == (7, "x-1", "7")
+    assert problem.message == "unknown key '7'" and problem.fix.startswith("use one of: id,")

@@ -1036,7 +1036,19 @@ def _problem_for(ctx: _FileContext, data: Any, error: ErrorDetails) -> Problem:
         fix = f"use one of: {', '.join(DISTINCTIONS)}"
     elif kind == "literal_error":
         message, fix = f"unknown role id '{_shown(value)}'", _suggest(str(value), ROLE_IDS)
-    return Problem(ctx.name, ctx.lines.line(where, key=key), entry, field or None, message, fix)
+    line = ctx.lines.line(_line_path(data, where), key=key)
+    return Problem(ctx.name, line, entry, field or None, message, fix)
+
+
+def _line_path(data: Any, loc: Path_) -> Path_:
+    """``loc`` as :class:`_Lines` spells it: list indexes as numbers, mapping keys as the text
+    written in the file (a key written ``7`` is the number 7 in the data)."""
+    path: list[str | int] = []
+    node = data
+    for step in loc:
+        path.append(step if isinstance(node, list) else str(step))
+        node = _child(node, step)
+    return tuple(path)
 
 
 def _used_by(key: str, words: Mapping[str, str], texts: Sequence[tuple[str, str]]) -> str | None:
