@@ -5,6 +5,12 @@ a file may hold ``aspects``, ``ambiguous``, ``roles``, ``contacts`` and ``entrie
 is validated before anything is returned; every problem is reported (file, line, entry, field
 and the fix) in one :class:`~bot.errors.KnowledgeError`, so a bad file never half-loads.
 
+The shape of each file (types, required and unknown keys, lengths, role ids, distinctions, id
+patterns) is checked by the pydantic models in :mod:`bot.core.knowledge.schema`, the same ones
+the editors' JSON Schema is generated from; each validation error becomes a problem here, at the
+line of the value. What spans several files (duplicate ids and phrasings, ``related`` ids, one
+comparison per aspect, shared aliases, off-topic words an entry uses) is checked here.
+
 Hostile files cost little: a file over :data:`MAX_FILE_BYTES` is not read; YAML aliases, tags
 other than the plain types and nesting deeper than :data:`MAX_DEPTH` are refused while parsing,
 before anything is built; duplicate keys, impossible dates and unreadable numbers are reported
@@ -40,7 +46,6 @@ from bot.core.knowledge.schema import (
     CHANNEL_ID,
     EMOJI,
     GROUP_ID,
-    MAX_PHRASING,  # noqa: F401  (the review tools' limit)
     SECTIONS,
     SLUG,
     TOP_LEVEL_KEYS,

@@ -72,6 +72,8 @@ class _Strict(BaseModel):
 class AspectModel(_Strict):
     """A row of the role comparison table."""
 
+    model_config = ConfigDict(title="Comparison aspect")
+
     id: Short = Field(description="Stable id; every role's `compare` has one sentence for it.")
     name: Short = Field(description="The row's title, as shown.")
 
@@ -79,17 +81,23 @@ class AspectModel(_Strict):
 class AmbiguityModel(_Strict):
     """An abbreviation that could mean several roles: rolebot asks which one was meant."""
 
+    model_config = ConfigDict(title="Ambiguous abbreviation")
+
     abbreviation: Abbreviation = Field(description="Like PM. Never also a role alias.")
     roles: list[RoleId] = Field(min_length=2, description="Every role it could mean (two or more).")
 
 
 class HandoffModel(_Strict):
+    model_config = ConfigDict(title="Hand-off")
+
     to: RoleId = Field(description="The role that takes over.")
     what: Handed = Field(description="What is handed over.")
 
 
 class RoleModel(_Strict):
     """One of the four roles. Every field is required."""
+
+    model_config = ConfigDict(title="Role")
 
     id: RoleId
     name: Short
@@ -112,6 +120,8 @@ class RoleModel(_Strict):
 class ContactModel(_Strict):
     """Who to ask for a role in this workspace: Slack ids, not names."""
 
+    model_config = ConfigDict(title="Contact details")
+
     usergroup: GroupId | None = Field(default=None, description="A user group id, like S0614TZR7.")
     users: list[UserId] = Field(default=[], description="User ids, like U024BE7LH.")
     channel: ChannelId | None = Field(default=None, description="A channel id, like C024BE91L.")
@@ -119,6 +129,8 @@ class ContactModel(_Strict):
 
 class ContactsModel(_Strict):
     """Contact details per role id (optional, per workspace)."""
+
+    model_config = ConfigDict(title="Contacts per role")
 
     product_manager: ContactModel | None = None
     program_manager: ContactModel | None = None
@@ -128,6 +140,8 @@ class ContactsModel(_Strict):
 
 class EntryModel(_Strict):
     """One FAQ entry: several phrasings of one question, the owning role and why."""
+
+    model_config = ConfigDict(title="FAQ entry")
 
     id: Slug = Field(description="Stable lower-case slug, like add-offline-mode. Never rename.")
     questions: list[Phrasing] = Field(
@@ -144,6 +158,8 @@ class EntryModel(_Strict):
 
 class OffTopicModel(_Strict):
     """A topic rolebot declines, and the words that mark it."""
+
+    model_config = ConfigDict(title="Off-topic topic")
 
     topic: Short
     hint: Item = Field(default="", description="Where to ask instead.")
