@@ -52,3 +52,31 @@ def test_wheel_install_finds_bundled_knowledge(tmp_path: Path) -> None:
     assert validated.returncode == 0, validated.stderr
     assert "site-packages" in validated.stdout and "_bundled" in validated.stdout
     assert str(ROOT) not in validated.stdout
+    # The editors' JSON Schema travels with the knowledge, and the installed code regenerates
+    # exactly what is bundled.
+    schema = subprocess.run(
+        [str(rolebot), "kb", "schema", "--output", "_bundled"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        check=False,
+    )
+    assert schema.returncode == 0, schema.stderr
+    located = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "from bot.core.knowledge import bundled_knowledge_dir; print(bundled_knowledge_dir())",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        check=True,
+    )
+    bundled_schema = Path(located.stdout.strip()) / "knowledge.schema.json"
+    assert "site-packages" in str(bundled_schema)
+    assert bundled_schema.read_text(encoding="utf-8") == (elsewhere / "_bundled").read_text(
+        encoding="utf-8"
+    )

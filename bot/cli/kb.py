@@ -1,8 +1,9 @@
-"""``rolebot kb validate|export|changes|answer``: the knowledge folder and the curated changes.
+"""``rolebot kb validate|export|changes|answer|schema``: knowledge and curated changes.
 
 Curated changes (promoted questions, answers curators wrote) live in the database, shared by
 every replica. ``export`` writes a folder with them merged in, for version control; ``changes``
-lists those the files do not hold yet; ``answer`` writes an entry's answer.
+lists those the files do not hold yet; ``answer`` writes an entry's answer; ``schema`` writes
+the JSON Schema editors use for knowledge files.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from bot.cli.context import Context
 from bot.cli.db import open_cli_store
 from bot.core.knowledge import load_knowledge
 from bot.core.knowledge.changes import load_with_changes, pending_changes, write_changes
+from bot.core.knowledge.schema import SCHEMA_FILE, json_schema_text
 from bot.curation.review import MAX_CURATED_ANSWER, ReviewError, write_answer
-from bot.errors import KnowledgeError
+from bot.errors import KnowledgeError, RolebotError
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -30,6 +32,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     validate.add_argument("directory", nargs="?", help="default: the configured knowledge")
     validate.set_defaults(handler=run_validate)
+    schema = actions.add_parser(
+        "schema",
+        parents=[common],
+        help=f"write the knowledge files' JSON Schema (the bundled {SCHEMA_FILE})",
+    )
+    schema.add_argument(
+        "--output", metavar="FILE", help="write it to FILE instead of standard output"
+    )
+    schema.set_defaults(handler=run_schema)
 
     export = actions.add_parser(
         "export",
@@ -151,3 +162,24 @@ def _by(value: str | None) -> str | None:
         return getpass.getuser()
     except (KeyError, OSError):
         return None
+
+
+def run_schema(args: argparse.Namespace, context: Context) -> int:
+    """Print the schema, or write it to ``--output`` (only when it changed)."""
+    text = json_schema_text()
+    if not args.output:
+        print(text, end="")
+        return 0
+    target = Path(args.output)
+    if target.is_file() and target.read_text(encoding="utf-8") == text:
+        print(f"{target}: up to date")
+        return 0
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RolebotError(
+            f"cannot write {target} ({exc.strerror or exc}); "
+            "choose a writable file with --output, or leave it out to print the schema"
+        ) from exc
+    print(f"{target}: written")
+    return 0

@@ -27,7 +27,7 @@ from bot.core.knowledge.changes import (
     KnowledgeChange,
     load_with_changes,
 )
-from bot.core.knowledge.loader import MAX_PHRASING
+from bot.core.knowledge.schema import MAX_PHRASING
 from bot.core.knowledge.writer import PROMOTED_FILE, append_eval_cases
 from bot.core.normalize import normalize, slack_to_plain
 from bot.core.roles import RoleDirectory

@@ -5,6 +5,12 @@ a file may hold ``aspects``, ``ambiguous``, ``roles``, ``contacts`` and ``entrie
 is validated before anything is returned; every problem is reported (file, line, entry, field
 and the fix) in one :class:`~bot.errors.KnowledgeError`, so a bad file never half-loads.
 
+The shape of each file (types, required and unknown keys, lengths, role ids, distinctions, id
+patterns) is checked by the pydantic models in :mod:`bot.core.knowledge.schema`, the same ones
+the editors' JSON Schema is generated from; each validation error becomes a problem here, at the
+line of the value. What spans several files (duplicate ids and phrasings, ``related`` ids, one
+comparison per aspect, shared aliases, off-topic words an entry uses) is checked here.
+
 Hostile files cost little: a file over :data:`MAX_FILE_BYTES` is not read; YAML aliases, tags
 other than the plain types and nesting deeper than :data:`MAX_DEPTH` are refused while parsing,
 before anything is built; duplicate keys, impossible dates and unreadable numbers are reported
@@ -15,15 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from rapidfuzz import process
 
 from bot.core.knowledge.model import (
@@ -38,6 +44,18 @@ from bot.core.knowledge.model import (
     OffTopic,
     Role,
 )
+from bot.core.knowledge.schema import (
+    CHANNEL_ID,
+    EMOJI,
+    GROUP_ID,
+    SECTIONS,
+    SLUG,
+    TOP_LEVEL_KEYS,
+    USER_ID,
+    ContactModel,
+    ContactsModel,
+    KnowledgeFile,
+)
 from bot.core.normalize import normalize
 from bot.errors import KnowledgeError, Problem
 
@@ -46,33 +64,6 @@ try:  # libyaml's C parser when present: same safe semantics, much faster
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _SafeLoader = yaml.SafeLoader
 
-TOP_LEVEL_KEYS = ("aspects", "ambiguous", "roles", "contacts", "entries", "off_topic")
-OFF_TOPIC_KEYS = ("topic", "hint", "words")
-ROLE_KEYS = (
-    "id",
-    "name",
-    "short_name",
-    "emoji",
-    "answers",
-    "question",
-    "aliases",
-    "definition",
-    "responsibilities",
-    "skills",
-    "key_metrics",
-    "stakeholders",
-    "hands_off",
-    "compare",
-)
-ENTRY_KEYS = ("id", "questions", "owner", "distinction", "answer", "related", "reviewed")
-ENTRY_REQUIRED = ("id", "questions", "owner", "distinction", "answer")
-CONTACT_KEYS = ("usergroup", "users", "channel")
-
-MAX_PHRASING = 300
-MAX_ANSWER = 600
-MAX_SHORT = 80
-MAX_TEXT = 1200
-MAX_ITEM = 200
 MAX_FILE_BYTES = 2_000_000
 """One knowledge file at most (the bundled FAQ is under 200 kB). A bigger file is refused before
 it is read: it is a log or an export saved as .yaml, or knowledge that belongs in several files."""
@@ -80,11 +71,6 @@ MAX_DEPTH = 20
 """Nesting levels a file may use (knowledge needs four); deeper input is refused while parsing."""
 MAX_SHOWN = 80
 """Characters of a value quoted in a problem message."""
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_EMOJI = re.compile(r"^:[a-z0-9_+-]+:$")
-_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _YAML_TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = frozenset(
     _YAML_TAG + kind for kind in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
@@ -332,12 +318,12 @@ class _Builder:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.problems: list[Problem] = []
-        self.aspects: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
-        self.ambiguous: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
-        self.roles: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
-        self.contacts: list[tuple[_FileContext, Path_, str, Any]] = []
-        self.entries: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
-        self.off_topic: list[tuple[_FileContext, Path_, dict[str, Any]]] = []
+        self.aspects: list[_Item] = []
+        self.ambiguous: list[_Item] = []
+        self.roles: list[_Item] = []
+        self.contacts: list[_Item] = []
+        self.entries: list[_Item] = []
+        self.off_topic: list[_Item] = []
         self.aliases: dict[str, tuple[str, str]] = {}
         """Every role alias, normalised: (role id, the alias as written)."""
 
@@ -459,58 +445,7 @@ class _Builder:
             )
         if data is None:
             return  # an empty file is allowed (e.g. a placeholder for a team's entries)
-        if not isinstance(data, dict):
-            self.problem(
-                ctx,
-                (),
-                f"the file must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}, "
-                f"not a {_type_name(data)}",
-                fix="start the file with a top-level key such as 'entries:'",
-            )
-            return
-        for key, value in data.items():
-            if key not in TOP_LEVEL_KEYS:
-                self.problem(
-                    ctx,
-                    (key,),
-                    f"unknown top-level key '{_shown(key)}'",
-                    fix=_suggest(str(key), TOP_LEVEL_KEYS),
-                    key=True,
-                )
-                continue
-            if key == "contacts":
-                if not isinstance(value, dict):
-                    self.problem(
-                        ctx,
-                        (key,),
-                        "contacts must map role ids to contact details",
-                        field="contacts",
-                    )
-                    continue
-                for role_id, contact in value.items():
-                    self.contacts.append((ctx, (key, role_id), str(role_id), contact))
-                continue
-            if not isinstance(value, list):
-                self.problem(
-                    ctx,
-                    (key,),
-                    f"'{key}' must be a list, not a {_type_name(value)}",
-                    field=key,
-                    fix=f"write each item on its own line under '{key}:', starting with '- '",
-                )
-                continue
-            target = getattr(self, key)
-            for index, item in enumerate(value):
-                where: Path_ = (key, index)
-                if not isinstance(item, dict):
-                    self.problem(
-                        ctx,
-                        where,
-                        f"each item of '{key}' must be a mapping, not a {_type_name(item)}",
-                        fix="write the item's fields as 'name: value' lines after its '- '",
-                    )
-                    continue
-                target.append((ctx, where, item))
+        self._validate(ctx, data)
 
     # -- building
     def finish(self, fingerprint: str) -> Knowledge:
@@ -544,9 +479,10 @@ class _Builder:
                     "add roles.yaml with the four roles",
                 )
             )
-        missing = [r for r in ROLE_IDS if r not in roles]
+        declared = {item.values.get("id") for item in self.roles}
+        missing = [r for r in ROLE_IDS if r not in declared]
         if missing and self.roles:
-            ctx = self.roles[0][0]
+            ctx = self.roles[0].ctx
             self.problem(
                 ctx,
                 ("roles",),
@@ -570,88 +506,52 @@ class _Builder:
     def _aspects(self) -> list[Aspect]:
         result: list[Aspect] = []
         seen: set[str] = set()
-        for ctx, path, item in self.aspects:
-            self._keys(ctx, path, item, ("id", "name"), ("id", "name"), None)
-            aspect_id = self._text(ctx, path, item, "id", None, MAX_SHORT)
-            name = self._text(ctx, path, item, "name", aspect_id, MAX_SHORT)
-            if aspect_id is None or name is None:
+        for item in self.aspects:
+            aspect_id = item.values.get("id")
+            if aspect_id is None:
                 continue
             if aspect_id in seen:
                 self.problem(
-                    ctx,
-                    (*path, "id"),
+                    item.ctx,
+                    (*item.path, "id"),
                     f"aspect '{aspect_id}' is defined twice",
                     field="id",
                     fix="keep one",
                 )
                 continue
             seen.add(aspect_id)
-            result.append(Aspect(aspect_id, name))
+            if item.valid:
+                result.append(Aspect(aspect_id, item.values["name"]))
         return result
 
     def _ambiguous(self) -> list[Ambiguity]:
         result: list[Ambiguity] = []
-        for ctx, path, item in self.ambiguous:
-            self._keys(ctx, path, item, ("abbreviation", "roles"), ("abbreviation", "roles"), None)
-            abbreviation = self._text(ctx, path, item, "abbreviation", None, 20)
-            role_ids = self._text_list(ctx, path, item, "roles", abbreviation, MAX_SHORT)
-            if abbreviation is None or role_ids is None:
+        for item in self.ambiguous:
+            abbreviation = item.values.get("abbreviation")
+            if abbreviation is None:
                 continue
-            ok = True
-            for index, role_id in enumerate(role_ids):
-                if role_id not in ROLE_IDS:
-                    self.problem(
-                        ctx,
-                        (*path, "roles", index),
-                        f"unknown role id '{role_id}'",
-                        entry=abbreviation,
-                        field="roles",
-                        fix=_suggest(role_id, ROLE_IDS),
-                    )
-                    ok = False
-            if len(role_ids) < 2:
-                self.problem(
-                    ctx,
-                    (*path, "roles"),
-                    "an ambiguous abbreviation needs two roles or more",
-                    entry=abbreviation,
-                    field="roles",
-                    fix="list every role it could mean, or make it an alias of one role",
-                )
-                ok = False
             owner = self.aliases.get(normalize(abbreviation))
             if owner is not None:
                 self.problem(
-                    ctx,
-                    (*path, "abbreviation"),
+                    item.ctx,
+                    (*item.path, "abbreviation"),
                     f"'{abbreviation}' is also an alias of '{owner[0]}'",
                     entry=abbreviation,
                     field="abbreviation",
                     fix=f"remove '{owner[1]}' from that role's aliases: an abbreviation several "
                     "roles share belongs under 'ambiguous' only",
                 )
-                ok = False
-            if ok:
-                result.append(Ambiguity(abbreviation, tuple(role_ids)))
+            elif item.valid:
+                result.append(Ambiguity(abbreviation, tuple(item.values["roles"])))
         return result
 
     def _roles(self, aspect_ids: Sequence[str]) -> dict[str, Role]:
         roles: dict[str, Role] = {}
-        alias_owner = self.aliases
-        for ctx, path, item in self.roles:
-            role_id = item.get("id") if isinstance(item.get("id"), str) else None
-            self._keys(ctx, path, item, ROLE_KEYS, ROLE_KEYS, role_id)
-            if role_id is not None and role_id not in ROLE_IDS:
-                self.problem(
-                    ctx,
-                    (*path, "id"),
-                    f"unknown role id '{role_id}'",
-                    entry=role_id,
-                    field="id",
-                    fix=_suggest(role_id, ROLE_IDS),
-                )
-                continue
-            if role_id is not None and role_id in roles:
+        seen: set[str] = set()
+        for item in self.roles:
+            ctx, path, values = item.ctx, item.path, item.values
+            role_id: str | None = values.get("id")
+            if role_id is not None and role_id in seen:
                 self.problem(
                     ctx,
                     (*path, "id"),
@@ -661,157 +561,78 @@ class _Builder:
                     fix="keep one definition",
                 )
                 continue
-            text = {
-                k: self._text(ctx, path, item, k, role_id, MAX_SHORT)
-                for k in ("name", "short_name", "emoji", "answers")
-            }
-            question = self._text(ctx, path, item, "question", role_id, MAX_ITEM)
-            definition = self._text(ctx, path, item, "definition", role_id, MAX_TEXT)
-            lists = {
-                k: self._text_list(ctx, path, item, k, role_id, MAX_ITEM)
-                for k in ("aliases", "responsibilities", "skills", "key_metrics", "stakeholders")
-            }
-            emoji = text["emoji"]
-            if emoji is not None and not _EMOJI.match(emoji):
-                self.problem(
-                    ctx,
-                    (*path, "emoji"),
-                    f"'{emoji}' is not an emoji code",
-                    entry=role_id,
-                    field="emoji",
-                    fix="write it like :dart:",
-                )
-            hands_off = self._handoffs(ctx, path, item, role_id)
-            compare = self._compare(ctx, path, item, role_id, aspect_ids)
-            for index, alias in enumerate(lists["aliases"] or ()):
-                key = normalize(alias)
-                if not key:
+            if role_id is not None:
+                seen.add(role_id)
+            self._aliases(item, role_id)
+            for index, handoff in enumerate(values.get("hands_off") or ()):
+                if role_id is not None and handoff["to"] == role_id:
                     self.problem(
                         ctx,
-                        (*path, "aliases", index),
-                        "an alias has no letters",
+                        (*path, "hands_off", index, "to"),
+                        "a role cannot hand off to itself",
                         entry=role_id,
-                        field="aliases",
+                        field="hands_off.to",
+                        fix="name the role that takes over, or remove the hand-off",
                     )
-                elif key in alias_owner and alias_owner[key][0] != (role_id or ""):
-                    self.problem(
-                        ctx,
-                        (*path, "aliases", index),
-                        f"alias '{alias}' is also an alias of '{alias_owner[key][0]}'",
-                        entry=role_id,
-                        field="aliases",
-                        fix="an alias must point at one role; use 'ambiguous' for "
-                        "abbreviations shared by several",
-                    )
-                else:
-                    alias_owner[key] = (role_id or "", alias)
-            values = [
-                role_id,
-                question,
-                definition,
-                hands_off,
-                compare,
-                *text.values(),
-                *lists.values(),
-            ]
-            if any(v is None for v in values):
+            if "compare" in values:
+                self._compare(item, role_id, aspect_ids)
+            if not item.valid or role_id is None:
                 continue
-            assert role_id is not None
             roles[role_id] = Role(
                 id=role_id,
-                name=str(text["name"]),
-                short_name=str(text["short_name"]),
-                emoji=str(emoji),
-                answers=str(text["answers"]),
-                question=str(question),
-                aliases=tuple(lists["aliases"] or ()),
-                definition=str(definition),
-                responsibilities=tuple(lists["responsibilities"] or ()),
-                skills=tuple(lists["skills"] or ()),
-                key_metrics=tuple(lists["key_metrics"] or ()),
-                stakeholders=tuple(lists["stakeholders"] or ()),
-                hands_off=tuple(hands_off or ()),
-                compare=dict(compare or {}),
+                name=values["name"],
+                short_name=values["short_name"],
+                emoji=values["emoji"],
+                answers=values["answers"],
+                question=values["question"],
+                aliases=tuple(values["aliases"]),
+                definition=values["definition"],
+                responsibilities=tuple(values["responsibilities"]),
+                skills=tuple(values["skills"]),
+                key_metrics=tuple(values["key_metrics"]),
+                stakeholders=tuple(values["stakeholders"]),
+                hands_off=tuple(Handoff(h["to"], h["what"]) for h in values["hands_off"]),
+                compare=dict(values["compare"]),
             )
         return roles
 
-    def _handoffs(
-        self, ctx: _FileContext, path: Path_, item: Mapping[str, Any], role_id: str | None
-    ) -> list[Handoff] | None:
-        value = item.get("hands_off")
-        if value is None:
-            return None  # reported as missing by _keys
-        if not isinstance(value, list):
-            self.problem(
-                ctx,
-                (*path, "hands_off"),
-                "must be a list of {to, what}",
-                entry=role_id,
-                field="hands_off",
-            )
-            return None
-        result: list[Handoff] = []
-        for index, handoff in enumerate(value):
-            hpath = (*path, "hands_off", index)
-            if not isinstance(handoff, dict):
+    def _aliases(self, item: _Item, role_id: str | None) -> None:
+        """Record the role's aliases; a problem when one has no letters or is already
+        another role's."""
+        for index, alias in enumerate(item.values.get("aliases") or ()):
+            key = normalize(alias)
+            owner = self.aliases.get(key)
+            if not key:
                 self.problem(
-                    ctx,
-                    hpath,
-                    "each hand-off must be a mapping {to, what}",
+                    item.ctx,
+                    (*item.path, "aliases", index),
+                    "an alias has no letters",
                     entry=role_id,
-                    field="hands_off",
+                    field="aliases",
+                    fix="write the name out, or remove it",
                 )
-                continue
-            self._keys(ctx, hpath, handoff, ("to", "what"), ("to", "what"), role_id, "hands_off")
-            to = self._text(ctx, hpath, handoff, "to", role_id, MAX_SHORT, "hands_off.to")
-            what = self._text(ctx, hpath, handoff, "what", role_id, MAX_ITEM * 2, "hands_off.what")
-            if to is not None and to not in ROLE_IDS:
+            elif owner is not None and owner[0] != (role_id or ""):
                 self.problem(
-                    ctx,
-                    (*hpath, "to"),
-                    f"unknown role id '{to}'",
+                    item.ctx,
+                    (*item.path, "aliases", index),
+                    f"alias '{alias}' is also an alias of '{owner[0]}'",
                     entry=role_id,
-                    field="hands_off.to",
-                    fix=_suggest(to, ROLE_IDS),
+                    field="aliases",
+                    fix="an alias must point at one role; use 'ambiguous' for "
+                    "abbreviations shared by several",
                 )
-            elif to is not None and to == role_id:
-                self.problem(
-                    ctx,
-                    (*hpath, "to"),
-                    "a role cannot hand off to itself",
-                    entry=role_id,
-                    field="hands_off.to",
-                )
-            elif to is not None and what is not None:
-                result.append(Handoff(to, what))
-        return result
+            else:
+                self.aliases[key] = (role_id or "", alias)
 
-    def _compare(
-        self,
-        ctx: _FileContext,
-        path: Path_,
-        item: Mapping[str, Any],
-        role_id: str | None,
-        aspect_ids: Sequence[str],
-    ) -> dict[str, str] | None:
-        value = item.get("compare")
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.problem(
-                ctx,
-                (*path, "compare"),
-                "must map each aspect id to a sentence",
-                entry=role_id,
-                field="compare",
-            )
-            return None
-        result: dict[str, str] = {}
-        for aspect_id in value:
+    def _compare(self, item: _Item, role_id: str | None, aspect_ids: Sequence[str]) -> None:
+        """Check that the role compares on exactly the declared aspects."""
+        compare: Mapping[str, str] = item.values["compare"]
+        path = (*item.path, "compare")
+        for aspect_id in compare:
             if aspect_id not in aspect_ids:
                 self.problem(
-                    ctx,
-                    (*path, "compare", aspect_id),
+                    item.ctx,
+                    (*path, aspect_id),
                     f"unknown aspect '{aspect_id}'",
                     entry=role_id,
                     field=f"compare.{aspect_id}",
@@ -819,89 +640,29 @@ class _Builder:
                     key=True,
                 )
         for aspect_id in aspect_ids:
-            if aspect_id not in value:
+            if aspect_id not in compare:
                 self.problem(
-                    ctx,
-                    (*path, "compare"),
+                    item.ctx,
+                    path,
                     f"no sentence for the aspect '{aspect_id}'",
                     entry=role_id,
                     field=f"compare.{aspect_id}",
                     fix=f"add '{aspect_id}:' under compare: every role needs one per aspect",
                     key=True,
                 )
-                continue
-            text = self._text(
-                ctx, (*path, "compare"), value, aspect_id, role_id, MAX_TEXT, f"compare.{aspect_id}"
-            )
-            if text is not None:
-                result[aspect_id] = text
-        return result
 
     def _contacts(self, roles: dict[str, Role]) -> None:
-        for ctx, path, role_id, contact in self.contacts:
-            if role_id not in ROLE_IDS:
-                self.problem(
-                    ctx,
-                    path,
-                    f"unknown role id '{role_id}'",
-                    field="contacts",
-                    fix=_suggest(role_id, ROLE_IDS),
-                    key=True,
-                )
-                continue
-            if not isinstance(contact, dict):
-                self.problem(
-                    ctx,
-                    path,
-                    "contact details must be a mapping with usergroup, users and/or channel",
-                    entry=role_id,
-                    field="contacts",
-                )
-                continue
-            self._keys(ctx, path, contact, CONTACT_KEYS, (), role_id, "contacts")
-            group = contact.get("usergroup")
-            channel = contact.get("channel")
-            users = contact.get("users", [])
-            ok = True
-            for key, value, pattern, what, fix in (
-                ("usergroup", group, _GROUP_ID, "user group", "use the group's id, like S0614TZR7"),
-                (
-                    "channel",
-                    channel,
-                    _CHANNEL_ID,
-                    "channel",
-                    "use the channel's id, like C024BE91L",
-                ),
-            ):
-                if value is not None and not (isinstance(value, str) and pattern.match(value)):
-                    self.problem(
-                        ctx,
-                        (*path, key),
-                        f"'{_shown(value)}' is not a {what} id",
-                        entry=role_id,
-                        field=f"contacts.{key}",
-                        fix=fix,
-                    )
-                    ok = False
-            if not isinstance(users, list) or not all(
-                isinstance(u, str) and _USER_ID.match(u) for u in users
-            ):
-                self.problem(
-                    ctx,
-                    (*path, "users"),
-                    "users must be a list of user ids",
-                    entry=role_id,
-                    field="contacts.users",
-                    fix="use ids like U024BE7LH",
-                )
-                ok = False
-            if ok and role_id in roles:
-                current = roles[role_id]
-                roles[role_id] = Role(
-                    **{
-                        **current.__dict__,
-                        "contacts": Contacts(usergroup=group, users=tuple(users), channel=channel),
-                    }
+        for item in self.contacts:
+            role_id = str(item.path[-1])
+            if item.valid and role_id in roles:
+                values = item.values
+                roles[role_id] = replace(
+                    roles[role_id],
+                    contacts=Contacts(
+                        usergroup=values["usergroup"],
+                        users=tuple(values["users"]),
+                        channel=values["channel"],
+                    ),
                 )
 
     def _entries(self) -> list[Entry]:
@@ -909,59 +670,25 @@ class _Builder:
         seen_ids: dict[str, tuple[str, int | None]] = {}
         phrasing_owner: dict[str, tuple[str, str, str]] = {}
         pending_related: list[tuple[_FileContext, Path_, str, list[str]]] = []
-        for ctx, path, item in self.entries:
-            entry_id = item.get("id") if isinstance(item.get("id"), str) else None
-            self._keys(ctx, path, item, ENTRY_KEYS, ENTRY_REQUIRED, entry_id)
-            raw_id = self._text(ctx, path, item, "id", entry_id, MAX_SHORT)
-            if raw_id is not None and not _SLUG.match(raw_id):
+        for item in self.entries:
+            ctx, path, values = item.ctx, item.path, item.values
+            entry_id: str | None = values.get("id")
+            if entry_id is not None and entry_id in seen_ids:
+                where = seen_ids[entry_id]
                 self.problem(
                     ctx,
                     (*path, "id"),
-                    f"'{raw_id}' is not a slug",
-                    entry=raw_id,
-                    field="id",
-                    fix="use lower case letters, digits and single hyphens, like add-offline-mode",
-                )
-                raw_id = None
-            if raw_id is not None and raw_id in seen_ids:
-                where = seen_ids[raw_id]
-                self.problem(
-                    ctx,
-                    (*path, "id"),
-                    f"duplicate entry id '{raw_id}' (first in {where[0]}:{where[1]})",
-                    entry=raw_id,
+                    f"duplicate entry id '{entry_id}' (first in {where[0]}:{where[1]})",
+                    entry=entry_id,
                     field="id",
                     fix="give each entry its own id",
                 )
-                raw_id = None
-            label = raw_id or entry_id or f"#{path[-1]}"
-            if raw_id is not None:
-                seen_ids[raw_id] = (ctx.name, ctx.lines.line(path))
-            owner = self._text(ctx, path, item, "owner", label, MAX_SHORT)
-            if owner is not None and owner not in ROLE_IDS:
-                self.problem(
-                    ctx,
-                    (*path, "owner"),
-                    f"unknown role id '{owner}'",
-                    entry=label,
-                    field="owner",
-                    fix=_suggest(owner, ROLE_IDS),
-                )
-                owner = None
-            distinction = self._text(ctx, path, item, "distinction", label, MAX_SHORT)
-            if distinction is not None and distinction not in DISTINCTIONS:
-                self.problem(
-                    ctx,
-                    (*path, "distinction"),
-                    f"unknown distinction '{distinction}'",
-                    entry=label,
-                    field="distinction",
-                    fix=f"use one of: {', '.join(DISTINCTIONS)}",
-                )
-                distinction = None
-            answer = self._text(ctx, path, item, "answer", label, MAX_ANSWER)
-            questions = self._text_list(ctx, path, item, "questions", label, MAX_PHRASING)
-            for index, question in enumerate(questions or ()):
+                entry_id = None
+            label = entry_id or item.label
+            if entry_id is not None:
+                seen_ids[entry_id] = (ctx.name, ctx.lines.line(path))
+            owner: str | None = values.get("owner")
+            for index, question in enumerate(values.get("questions") or ()):
                 key = normalize(question)
                 qpath = (*path, "questions", index)
                 if not key:
@@ -993,39 +720,19 @@ class _Builder:
                     )
                 else:
                     phrasing_owner[key] = (label, ctx.name, owner or "")
-            related = item.get("related", [])
-            if related is None or (
-                isinstance(related, list) and all(isinstance(r, str) for r in related)
-            ):
-                related = list(related or [])
-                if raw_id is not None:
-                    pending_related.append((ctx, path, raw_id, related))
-            else:
-                self.problem(
-                    ctx,
-                    (*path, "related"),
-                    "must be a list of entry ids",
-                    entry=label,
-                    field="related",
-                    fix="write related: [other-entry-id]",
-                )
-                related = None
-            reviewed = self._date(ctx, path, item, label)
-            if (
-                None in (raw_id, owner, distinction, answer, questions, related)
-                or reviewed is False
-            ):
+            if entry_id is not None and values.get("related"):
+                pending_related.append((ctx, path, entry_id, values["related"]))
+            if not item.valid or entry_id is None:
                 continue
-            assert raw_id and owner and distinction and answer and questions is not None
             entries.append(
                 Entry(
-                    id=raw_id,
-                    questions=tuple(questions),
-                    owner=owner,
-                    distinction=distinction,
-                    answer=answer,
-                    related=tuple(related or ()),
-                    reviewed=reviewed if isinstance(reviewed, date) else None,
+                    id=entry_id,
+                    questions=tuple(values["questions"]),
+                    owner=values["owner"],
+                    distinction=values["distinction"],
+                    answer=values["answer"],
+                    related=tuple(values["related"] or ()),
+                    reviewed=values["reviewed"],
                     source=ctx.name,
                     line=ctx.lines.line(path) or 0,
                 )
@@ -1064,16 +771,13 @@ class _Builder:
                     phrasing_words.setdefault(word.removesuffix("s"), entry.id)
         result: list[OffTopic] = []
         seen: dict[str, str] = {}
-        for ctx, path, item in self.off_topic:
-            label = item.get("topic") if isinstance(item.get("topic"), str) else None
-            self._keys(ctx, path, item, OFF_TOPIC_KEYS, ("topic", "words"), label)
-            topic = self._text(ctx, path, item, "topic", label, MAX_SHORT)
-            hint = self._text(ctx, path, item, "hint", label, MAX_ITEM) if "hint" in item else ""
-            words = self._text_list(ctx, path, item, "words", label, 40)
-            if topic is None or hint is None or words is None:
+        for item in self.off_topic:
+            ctx, path, values = item.ctx, item.path, item.values
+            topic: str | None = values.get("topic")
+            if topic is None or "words" not in values:
                 continue
             clean: list[str] = []
-            for index, word in enumerate(words):
+            for index, word in enumerate(values["words"]):
                 key = normalize(word)
                 wpath = (*path, "words", index)
                 if not key or len(key.split()) > 2:
@@ -1107,155 +811,285 @@ class _Builder:
                 else:
                     seen[key] = topic
                     clean.append(key)
-            result.append(OffTopic(topic, tuple(clean), hint))
+            if item.valid:
+                result.append(OffTopic(topic, tuple(clean), values["hint"]))
         return result
 
-    def _date(
-        self, ctx: _FileContext, path: Path_, item: Mapping[str, Any], label: str
-    ) -> date | bool | None:
-        value = item.get("reviewed")
-        if value is None:
+    # -- structure, from the schema's models
+    def _validate(self, ctx: _FileContext, data: Any) -> None:
+        """Check the file against :class:`KnowledgeFile`, report every error, and keep each
+        item (its checked values) for the checks across files."""
+        try:
+            checked: dict[str, Any] | None = KnowledgeFile.model_validate(data).model_dump()
+            errors: list[ErrorDetails] = []
+        except ValidationError as exc:
+            checked, errors = None, exc.errors(include_url=False)
+        for error in errors:
+            self.problems.append(_problem_for(ctx, data, error))
+        if not isinstance(data, dict):
+            return
+        failed = [tuple(error["loc"]) for error in errors]
+        for section, model in SECTIONS.items():
+            items = data.get(section)
+            if not isinstance(items, list):
+                continue
+            for index, raw in enumerate(items):
+                if isinstance(raw, dict):
+                    where = (section, index)
+                    done = checked[section][index] if checked is not None else None
+                    getattr(self, section).append(_item(ctx, where, model, raw, failed, done))
+        contacts = data.get("contacts")
+        if isinstance(contacts, dict):
+            for role_id, raw in contacts.items():
+                if isinstance(raw, dict) and role_id in ROLE_IDS:
+                    where = ("contacts", role_id)
+                    done = checked["contacts"][role_id] if checked is not None else None
+                    self.contacts.append(_item(ctx, where, ContactModel, raw, failed, done))
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One item of a section (an entry, a role...), as the checks across files see it."""
+
+    ctx: _FileContext
+    path: Path_
+    label: str
+    """How problems name it: its id (or topic, abbreviation), else its position."""
+    values: dict[str, Any]
+    """Its fields that passed the schema, cleaned (spaces stripped, defaults filled in)."""
+    valid: bool
+    """Whether the whole item passed the schema (only then is it built)."""
+
+
+def _item(
+    ctx: _FileContext,
+    where: Path_,
+    model: type[BaseModel],
+    raw: dict[Any, Any],
+    failed: Sequence[tuple[Any, ...]],
+    checked: dict[str, Any] | None,
+) -> _Item:
+    bad = {
+        loc[len(where)] for loc in failed if loc[: len(where)] == where and len(loc) > len(where)
+    }
+    named = [raw[k] for k in ("id", "topic", "abbreviation") if isinstance(raw.get(k), str)]
+    label = _shown(named[0]) if named else f"#{where[-1]}"
+    if checked is None and not bad:
+        checked = model.model_validate(raw).model_dump()
+    if checked is not None and not bad:
+        return _Item(ctx, where, label, checked, True)
+    values = {
+        key: _stripped(value)
+        for key, value in raw.items()
+        if key in model.model_fields and key not in bad
+    }
+    return _Item(ctx, where, label, values, False)
+
+
+def _stripped(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return [_stripped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _stripped(v) for k, v in value.items()}
+    return value
+
+
+_PATTERNS = {
+    SLUG: (
+        "'{}' is not a slug",
+        "use lower case letters, digits and single hyphens, like add-offline-mode",
+    ),
+    EMOJI: ("'{}' is not an emoji code", "write it like :dart:"),
+    GROUP_ID: ("'{}' is not a user group id", "use the group's id, like S0614TZR7"),
+    CHANNEL_ID: ("'{}' is not a channel id", "use the channel's id, like C024BE91L"),
+    USER_ID: ("'{}' is not a user id", "use ids like U024BE7LH"),
+}
+"""Each id pattern of the schema: what a mismatch is called, and the fix."""
+
+_NOT_A_MAPPING = {
+    (): (
+        f"the file must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}",
+        "start the file with a top-level key such as 'entries:'",
+    ),
+    ("contacts",): (
+        "contacts must map role ids to contact details",
+        "write each role id on its own line under 'contacts:', ending with ':'",
+    ),
+    ("contacts", "*"): (
+        "contact details must be a mapping with usergroup, users and/or channel",
+        "write 'usergroup:', 'users:' or 'channel:' lines under the role id",
+    ),
+    ("*", "*"): (
+        "each item of '{section}' must be a mapping",
+        "write the item's fields as 'name: value' lines after its '- '",
+    ),
+    ("roles", "*", "hands_off", "*"): (
+        "each hand-off must be a mapping {{to, what}}",
+        "write it as '- to: role_id' followed by 'what: ...'",
+    ),
+    ("roles", "*", "compare"): (
+        "must map each aspect id to a sentence",
+        "write one 'aspect_id: sentence' line per aspect under 'compare:'",
+    ),
+}
+"""Where a mapping is wanted and something else is written: the message and the fix."""
+
+_NOT_A_LIST = {
+    ("*",): (
+        "'{section}' must be a list",
+        "write each item on its own line under '{section}:', starting with '- '",
+    ),
+    ("entries", "*", "related"): ("must be a list of entry ids", "write related: [other-entry-id]"),
+    ("roles", "*", "hands_off"): (
+        "must be a list of {{to, what}}",
+        "write each hand-off on its own line under 'hands_off:', starting with '- to:'",
+    ),
+}
+
+
+def _lookup(table: Mapping[tuple[str, ...], tuple[str, str]], shape: tuple[str, ...]) -> Any:
+    """The table's row for ``shape``, or for it with the section left open (``("*", "*")``)."""
+    return table.get(shape) or table.get(("*", *shape[1:]))
+
+
+def _shape(data: Any, loc: Path_) -> tuple[str, ...]:
+    """``loc`` with list indexes and mapping keys chosen by the author (role ids under
+    contacts, items of a section) as ``*``: ``("roles", "*", "hands_off", "*")``."""
+    shape: list[str] = []
+    node = data
+    for step in loc:
+        free = isinstance(node, list) or (len(shape) == 1 and shape[0] == "contacts")
+        shape.append("*" if free else str(step))
+        node = _child(node, step)
+    return tuple(shape)
+
+
+def _child(node: Any, step: str | int) -> Any:
+    if isinstance(node, list):
+        return node[step] if isinstance(step, int) and 0 <= step < len(node) else None
+    return node.get(step) if isinstance(node, dict) else None
+
+
+def _model_at(shape: Sequence[str]) -> type[BaseModel] | None:
+    """The model that describes the mapping at ``shape``."""
+    model: type[BaseModel] = KnowledgeFile
+    for step in shape:
+        if step == "*" and model is ContactsModel:
+            model = ContactModel
+            continue
+        if step == "*":
+            continue
+        field = model.model_fields.get(step)
+        inner = _inner_model(field.annotation) if field is not None else None
+        if inner is None:
             return None
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.problem(
-            ctx,
-            (*path, "reviewed"),
-            f"'{_shown(value)}' is not a date",
-            entry=label,
-            field="reviewed",
-            fix="write it as YYYY-MM-DD",
+        model = inner
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if (found := _inner_model(arg)) is not None:
+            return found
+    return None
+
+
+def _problem_for(ctx: _FileContext, data: Any, error: ErrorDetails) -> Problem:
+    """A schema validation error as a problem: the file, the line of the value (or of the key,
+    or of the mapping a field is missing from), the entry, the field, and the fix."""
+    loc: Path_ = tuple(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    limits = error.get("ctx") or {}
+    shape = _shape(data, loc)
+    section = shape[0] if shape else ""
+    entry: str | None = None
+    fields = [step for step, free in zip(loc, shape, strict=True) if free != "*"]
+    if section == "contacts":
+        entry = str(loc[1]) if len(loc) > 1 else None
+        field: str | None = ".".join(str(f) for f in fields)
+    elif len(loc) > 2 or (len(loc) == 2 and kind in ("missing", "extra_forbidden", "invalid_key")):
+        entry = _label_at(data, loc) or f"#{loc[1]}"
+        field = ".".join(str(f) for f in fields[1:])
+    else:
+        field = section if len(loc) == 1 else None
+    name = str(loc[-1]) if loc else ""
+    where, key = loc, False
+    message, fix = (
+        f"{error['msg'][:1].lower()}{error['msg'][1:]}",
+        "see the schema, knowledge.schema.json",
+    )
+    if kind == "missing":
+        where = loc[:-1]
+        message, fix = f"missing required field '{name}'", f"add '{name}:'"
+    elif kind in ("extra_forbidden", "invalid_key"):
+        key = True
+        if len(loc) == 1:
+            message, fix = f"unknown top-level key '{_shown(name)}'", _suggest(name, TOP_LEVEL_KEYS)
+            field = None
+        elif shape[:1] == ("contacts",) and len(loc) == 2:
+            message, fix = f"unknown role id '{_shown(name)}'", _suggest(name, ROLE_IDS)
+            entry, field = None, "contacts"
+        else:
+            model = _model_at(shape[:-1])
+            allowed = list(model.model_fields) if model is not None else []
+            message = f"unknown key '{_shown(name)}'"
+            fix = _suggest(name, allowed) or f"allowed keys: {', '.join(allowed)}"
+    elif fields and fields[-1] == "reviewed":
+        message, fix = f"'{_shown(value)}' is not a date", "write it as YYYY-MM-DD"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        text, fix = _lookup(_NOT_A_MAPPING, shape) or (
+            "must be a mapping",
+            "write its fields as 'name: value' lines",
         )
-        return False
+        message = f"{text}, not a {_type_name(value)}".format(section=section)
+        fix = fix.format(section=section)
+    elif kind == "list_type":
+        text, fix = _lookup(_NOT_A_LIST, shape) or (
+            "must be a list",
+            f"write it as a YAML list under '{name}:'",
+        )
+        message = f"{text}, not a {_type_name(value)}".format(section=section)
+        fix = fix.format(section=section)
+    elif kind == "too_short" and shape == ("ambiguous", "*", "roles"):
+        message = "an ambiguous abbreviation needs two roles or more"
+        fix = "list every role it could mean, or make it an alias of one role"
+    elif kind == "too_short":
+        message, fix = "is an empty list", "add at least one item"
+    elif kind in ("string_type", "literal_error") and not isinstance(value, str):
+        message = f"must be text, not a {_type_name(value)}"
+        fix = "quote it if it looks like a number, date or yes/no"
+    elif kind == "string_too_short":
+        message, fix = "is empty", "write something or remove the field"
+    elif kind == "string_too_long":
+        limit = limits.get("max_length")
+        message = f"is {len(str(value).strip())} characters long, over the limit of {limit}"
+        fix = "shorten it"
+    elif kind == "string_pattern_mismatch" and limits.get("pattern") in _PATTERNS:
+        text, fix = _PATTERNS[limits["pattern"]]
+        message = text.format(_shown(str(value).strip()))
+    elif kind == "literal_error" and fields and fields[-1] == "distinction":
+        message = f"unknown distinction '{_shown(value)}'"
+        fix = f"use one of: {', '.join(DISTINCTIONS)}"
+    elif kind == "literal_error":
+        message, fix = f"unknown role id '{_shown(value)}'", _suggest(str(value), ROLE_IDS)
+    line = ctx.lines.line(_line_path(data, where), key=key)
+    return Problem(ctx.name, line, entry, field or None, message, fix)
 
-    # -- field helpers
-    def _keys(
-        self,
-        ctx: _FileContext,
-        path: Path_,
-        item: Mapping[str, Any],
-        allowed: Sequence[str],
-        required: Sequence[str],
-        label: str | None,
-        prefix: str = "",
-    ) -> None:
-        for key in item:
-            if key not in allowed:
-                field = f"{prefix}.{key}" if prefix else str(key)
-                self.problem(
-                    ctx,
-                    (*path, key),
-                    f"unknown key '{_shown(key)}'",
-                    entry=label,
-                    field=field,
-                    fix=_suggest(str(key), allowed) or f"allowed keys: {', '.join(allowed)}",
-                    key=True,
-                )
-        for key in required:
-            if key not in item:
-                field = f"{prefix}.{key}" if prefix else key
-                self.problem(
-                    ctx,
-                    path,
-                    f"missing required field '{key}'",
-                    entry=label,
-                    field=field,
-                    fix=f"add '{key}:'",
-                )
 
-    def _text(
-        self,
-        ctx: _FileContext,
-        path: Path_,
-        item: Mapping[str, Any],
-        key: str,
-        label: str | None,
-        limit: int,
-        field: str | None = None,
-    ) -> str | None:
-        if key not in item:
-            return None  # reported by _keys where required
-        value = item[key]
-        field = field or key
-        if not isinstance(value, str):
-            self.problem(
-                ctx,
-                (*path, key),
-                f"must be text, not a {_type_name(value)}",
-                entry=label,
-                field=field,
-                fix="quote it if it looks like a number, date or yes/no",
-            )
-            return None
-        value = value.strip()
-        if not value:
-            self.problem(
-                ctx,
-                (*path, key),
-                "is empty",
-                entry=label,
-                field=field,
-                fix="write something or remove the field",
-            )
-            return None
-        if len(value) > limit:
-            self.problem(
-                ctx,
-                (*path, key),
-                f"is {len(value)} characters long, over the limit of {limit}",
-                entry=label,
-                field=field,
-                fix="shorten it",
-            )
-            return None
-        return value
-
-    def _text_list(
-        self,
-        ctx: _FileContext,
-        path: Path_,
-        item: Mapping[str, Any],
-        key: str,
-        label: str | None,
-        limit: int,
-    ) -> list[str] | None:
-        if key not in item:
-            return None
-        value = item[key]
-        if not isinstance(value, list):
-            self.problem(
-                ctx,
-                (*path, key),
-                f"must be a list, not a {_type_name(value)}",
-                entry=label,
-                field=key,
-                fix=f"write it as a YAML list under '{key}:'",
-            )
-            return None
-        if not value:
-            self.problem(
-                ctx,
-                (*path, key),
-                "is an empty list",
-                entry=label,
-                field=key,
-                fix="add at least one item",
-            )
-            return None
-        result: list[str] = []
-        ok = True
-        for index, element in enumerate(value):
-            text = self._text(ctx, (*path, key), {index: element}, index, label, limit, key)  # type: ignore[dict-item, arg-type]
-            if text is None:
-                ok = False
-            else:
-                result.append(text)
-        return result if ok else None
+def _line_path(data: Any, loc: Path_) -> Path_:
+    """``loc`` as :class:`_Lines` spells it: list indexes as numbers, mapping keys as the text
+    written in the file (a key written ``7`` is the number 7 in the data)."""
+    path: list[str | int] = []
+    node = data
+    for step in loc:
+        path.append(step if isinstance(node, list) else str(step))
+        node = _child(node, step)
+    return tuple(path)
 
 
 def _used_by(key: str, words: Mapping[str, str], texts: Sequence[tuple[str, str]]) -> str | None:
