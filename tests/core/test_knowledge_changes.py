@@ -212,7 +212,8 @@ def test_the_engine_follows_the_log_and_keeps_its_knowledge_when_it_cannot_read_
     (knowledge_copy / "faq.yaml").write_text(
         (knowledge_copy / "faq.yaml").read_text() + "\n# touched\n"
     )
-    assert engine.reload_if_changed() is not None  # a file changed: reloaded with the log it has
+    # a file changed (no settling wait here): reloaded with the log it has
+    assert engine.reload_if_changed(settle=0.0) is not None
     assert engine.ask(question).result.entry_id == "escrow-audits"
     log.down = False
     # A log that no longer validates with the files: started on the files alone, with a reason.
@@ -242,8 +243,8 @@ def test_a_request_path_check_never_asks_the_log(knowledge_copy: Path) -> None:
     (knowledge_copy / "faq.yaml").write_text(
         (knowledge_copy / "faq.yaml").read_text() + "\n# touched\n"
     )
-    assert engine.reload_if_changed(check_log=False) is not None  # the file change is seen
-    assert engine.reload_if_changed(check_log=False) is None
+    assert engine.reload_if_changed(settle=0.0, check_log=False) is not None  # the change is seen
+    assert engine.reload_if_changed(settle=0.0, check_log=False) is None
     assert Counting.calls == before  # and the database was not asked
     engine.reload_if_changed()
     assert Counting.calls == before + 1  # the background check: one revision query
