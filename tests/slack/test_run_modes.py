@@ -202,3 +202,70 @@ def test_run_connects_over_socket_mode_and_answers(
         code, err = _stop(process, signal.SIGINT)
         ws.stop()
     assert code in (0, 130), err
+
+
+# ---------------------------------------------------------------------- faults while serving
+def _workers(process: subprocess.Popen[bytes]) -> set[int]:
+    """The gunicorn workers: the master's child processes."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    try:
+        return {int(pid) for pid in children.read_text().split()}
+    except OSError:
+        return set()
+
+
+def _wait_for_workers(process: subprocess.Popen[bytes], count: int, gone: set[int]) -> set[int]:
+    deadline = time.monotonic() + 30
+    while True:
+        workers = _workers(process) - gone
+        if len(workers) >= count:
+            return workers
+        assert process.poll() is None, "the server exited"
+        assert time.monotonic() < deadline, f"workers not replaced: {_workers(process)}"
+        time.sleep(0.05)
+
+
+def test_a_worker_lost_while_the_database_is_locked_is_replaced_and_answers(
+    serve: tuple[str, subprocess.Popen[bytes]], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """SIGKILL a worker while another process holds SQLite's write lock: the replacement boots
+    without the database (no schema check in the worker), the server stays up, and every
+    question is answered, its record kept in the spool until the lock is gone."""
+    import sqlite3
+
+    base, process = serve
+    first = _wait_for_workers(process, 2, set())
+    holder = sqlite3.connect(tmp_path / "rolebot.db", isolation_level=None, timeout=10)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, as a long migration or a backup holds it
+    try:
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        replaced = _wait_for_workers(process, 2, {victim})
+        assert replaced - first, "no new worker"
+        slack = SlackClientSide(base + "/slack/events")
+        asked = [f"who owns the lunch menu {n} of zanzibar?" for n in range(4)]
+        for n, question in enumerate(asked):
+            assert slack.event(mention(question), event_id=f"Ev0LOCKED{n}").status == 200
+        fake_slack.wait_for("chat.postMessage", count=len(asked), timeout=40)
+        # Longer than SQLite's busy timeout (3 s): a worker that waited for the database to boot
+        # would have failed by now, and gunicorn would have stopped the server.
+        time.sleep(5.0)
+        assert process.poll() is None, _stop(process)[1]
+        assert len(_workers(process) - {victim}) == 2
+        assert http(base + "/healthz").status == 200
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # The lock is gone: the spooled questions reach the database, once each.
+    deadline = time.monotonic() + 30
+    while True:
+        with sqlite3.connect(tmp_path / "rolebot.db") as db:
+            stored = [row[0] for row in db.execute("SELECT text FROM unanswered_questions")]
+        if sorted(stored) == sorted(asked) or time.monotonic() > deadline:
+            break
+        SlackClientSide(base + "/slack/events").event(mention(ANSWERED))  # a write replays
+        time.sleep(1.0)
+    assert sorted(stored) == sorted(asked)
+    code, err = _stop(process)
+    assert code == 0, err
+    assert "Worker failed to boot" not in err
