@@ -269,3 +269,106 @@ def test_a_worker_lost_while_the_database_is_locked_is_replaced_and_answers(
     code, err = _stop(process)
     assert code == 0, err
     assert "Worker failed to boot" not in err
+
+
+def _raw_request(base: str, head: str, body: bytes = b"", *, wait: float = 15.0) -> bytes:
+    """Send a request by hand (headers as given, maybe less body than announced) and return
+    what the server answers before ``wait`` seconds, without sending the rest."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer:
+                    break
+        except (TimeoutError, ConnectionResetError):
+            pass
+        return answer
+
+
+def _signed_raw(body: bytes, timestamp: str | None = None) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    stamp = timestamp or str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + digest.hexdigest()}
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_serve_refuses_oversized_and_unparseable_requests_before_any_work(
+    serve: tuple[str, subprocess.Popen[bytes]], fake_slack: FakeSlack
+) -> None:
+    base, process = serve
+    events = base + "/slack/events"
+    as_json = {"Content-Type": "application/json"}
+    as_form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases: list[tuple[str, bytes, dict[str, str], tuple[int, ...]]] = [
+        ("unsigned, malformed JSON", b"{not json", as_json, (400, 401)),
+        ("unsigned JSON array", b"[1, 2, 3]", as_json, (400, 401)),
+        ("unsigned invalid UTF-8", b"\xff\xfe{\x00}", as_json, (400, 401)),
+        ("signed, malformed JSON", b'{"type": "event_callback", ', as_json, (400,)),
+        ("signed JSON array", b"[1, 2, 3]", as_json, (400,)),
+        ("signed JSON string", b'"event_callback"', as_json, (400,)),
+        ("signed, broken payload=", b"payload=%7B%22type%22%3A", as_form, (400,)),
+        ("signed payload= array", b"payload=%5B1%5D", as_form, (400,)),
+        ("signed invalid UTF-8", b"\xff\xfe{\x00}", as_json, (400,)),
+    ]
+    statuses: dict[int, int] = {}
+    for what, body, content_type, expected in cases:
+        headers = {**content_type}
+        if what.startswith("signed"):
+            headers.update(_signed_raw(body))
+        response = http(events, body, headers, "POST")
+        assert response.status in expected, (what, response.status, response.body[:300])
+        assert b"Traceback" not in response.body
+        statuses[response.status] = statuses.get(response.status, 0) + 1
+    # A timestamp that is not a number, with or without a signature.
+    body = json.dumps(event_body(mention(ANSWERED))).encode()
+    for headers in (
+        {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=" + "0" * 64},
+        _signed_raw(body, timestamp="abc"),
+        {"X-Slack-Request-Timestamp": "", "X-Slack-Signature": ""},
+    ):
+        response = http(events, body, {**as_json, **headers}, "POST")
+        assert response.status == 401, (headers, response.status, response.body[:300])
+        statuses[401] = statuses.get(401, 0) + 1
+    # 50 MB announced, 1 KB sent: the answer comes at once, without waiting for (or reading) the
+    # rest; chunked bodies are cut at the limit too.
+    answer = _raw_request(
+        base,
+        "POST /slack/events HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+        f"Content-Length: {50 * 1024 * 1024}\n",
+        b"{" + b" " * 1023,
+    )
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    chunk = b" " * 65536
+    chunked = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 20 + b"0\r\n\r\n"
+    answer = _raw_request(
+        base,
+        "POST /slack/events HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+        "Transfer-Encoding: chunked\n",
+        chunked,
+    )
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    statuses[413] = 2
+    # Nothing reached Slack, the server still answers signed requests, and /metrics counts it all.
+    slack = SlackClientSide(events)
+    assert slack.event(mention(ANSWERED)).status == 200
+    fake_slack.wait_for("chat.postMessage", timeout=15)
+    metrics = http(base + "/metrics").body.decode()
+    for status, count in statuses.items():
+        seen = _metric(metrics, "rolebot_slack_requests_total", status=str(status))
+        assert seen == count, (status, seen, count)
+    code, err = _stop(process)
+    assert code == 0, err
+    assert "Traceback" not in err
