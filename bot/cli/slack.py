@@ -55,7 +55,7 @@ def run_socket(args: argparse.Namespace, context: Context) -> int:
     _prepare(context, "socket")
     from bot.slack.socket_mode import run_socket_mode  # noqa: PLC0415
 
-    run_socket_mode(context.settings)
+    run_socket_mode(context.settings, check_schema=False)  # _prepare checked it
     return 0
 
 

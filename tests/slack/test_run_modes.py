@@ -372,3 +372,140 @@ def test_serve_refuses_oversized_and_unparseable_requests_before_any_work(
     code, err = _stop(process)
     assert code == 0, err
     assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------------- Socket Mode: signals
+def _socket_mode(
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    knowledge: Path,
+    ws: FakeSocketModeServer,
+    prefix: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    fake_slack.socket_url = ws.url
+    env = _env(tmp_path, fake_slack, knowledge, SLACK_APP_TOKEN="xapp-test-token")
+    del env["SLACK_SIGNING_SECRET"]
+    return subprocess.Popen(
+        [*prefix, *_command(), "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _envelope(question: str, envelope_id: str, event_id: str) -> dict[str, object]:
+    return {
+        "envelope_id": envelope_id,
+        "type": "events_api",
+        "accepts_response_payload": False,
+        "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": event_body(mention(question), event_id),
+    }
+
+
+def _wait(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def _stored_questions(tmp_path: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "rolebot.db") as db:
+        return [row[0] for row in db.execute("SELECT text FROM unanswered_questions")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_stops_on_a_signal_after_finishing_answers_and_writes(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path, sig: signal.Signals
+) -> None:
+    """The signal arrives while an answer is on its way (Slack answers slowly): the reply is
+    sent, the question is stored, the socket is closed, and the process exits 0."""
+    question = "who owns the lunch menu of zanzibar?"
+    ws = FakeSocketModeServer([_envelope(question, "env-slow", "Ev0SIGNAL1")]).start()
+    fake_slack.delays["chat.postMessage"] = 2.0
+    process = _socket_mode(tmp_path, fake_slack, knowledge_copy, ws)
+    try:
+        _wait(
+            lambda: any(m.get("envelope_id") == "env-slow" for m in ws.received),
+            30,
+            "envelope not acknowledged",
+        )
+        fake_slack.wait_for("chat.postMessage", timeout=15)  # the answer is under way
+        process.send_signal(sig)
+        code, err = _stop(process, sig)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        ws.stop()
+    assert code == 0, err
+    assert f"{signal.Signals(sig).name} received: stopping" in err
+    assert "Traceback" not in err
+    assert _stored_questions(tmp_path) == [question]  # written before the process left
+    assert err.rstrip().endswith("stopped")
+
+
+def test_run_as_pid_1_stops_on_sigterm(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    """As PID 1 (a container without an init) a process gets no default signal handling:
+    SIGTERM must reach rolebot's own handler."""
+    probe = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        pytest.skip("cannot make a PID namespace here (needs root): " + probe.stderr.decode())
+    ws = FakeSocketModeServer().start()
+    process = _socket_mode(
+        tmp_path, fake_slack, knowledge_copy, ws, ("unshare", "--pid", "--fork", "--mount-proc")
+    )
+    try:
+        _wait(lambda: ws.handshakes, 30, "no WebSocket connection")
+        (rolebot,) = _children(process.pid)  # PID 1 inside its namespace
+        (nspid,) = [
+            line for line in Path(f"/proc/{rolebot}/status").read_text().splitlines()
+            if line.startswith("NSpid:")
+        ]  # fmt: skip
+        assert nspid.split()[-1] == "1"
+        os.kill(rolebot, signal.SIGTERM)
+        code, err = _stop(process, signal.SIGCONT)  # unshare exits with its child
+    finally:
+        if process.poll() is None:
+            process.kill()
+        ws.stop()
+    assert code == 0, err
+    assert "SIGTERM received: stopping" in err
+    assert err.rstrip().endswith("stopped")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.timeout(90)
+def test_run_replaces_a_connection_that_went_silent(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    """A network path that drops without a FIN leaves the socket open and silent: no pong comes
+    back. rolebot notices from the pings and opens a new connection within about 15 seconds
+    (the SDK's default ping took up to 50)."""
+    ws = FakeSocketModeServer(silent_connections=1).start()
+    process = _socket_mode(tmp_path, fake_slack, knowledge_copy, ws)
+    try:
+        _wait(lambda: ws.handshakes, 30, "no WebSocket connection")
+        first = time.monotonic()
+        _wait(lambda: len(ws.handshakes) >= 2, 25, "the silent connection was never replaced")
+        replaced_after = time.monotonic() - first
+        assert len(fake_slack.of("apps.connections.open")) >= 2  # a fresh URL for the new one
+        assert replaced_after < 20, replaced_after
+    finally:
+        code, err = _stop(process)
+        ws.stop()
+    assert code == 0, err
