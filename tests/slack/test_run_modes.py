@@ -509,3 +509,21 @@ def test_run_replaces_a_connection_that_went_silent(
         code, err = _stop(process)
         ws.stop()
     assert code == 0, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_on_a_signal_after_finishing_answers_and_writes(
+    serve: tuple[str, subprocess.Popen[bytes]],
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    sig: signal.Signals,
+) -> None:
+    base, process = serve
+    question = "who owns the lunch menu of zanzibar?"
+    fake_slack.delays["chat.postMessage"] = 2.0
+    assert SlackClientSide(base + "/slack/events").event(mention(question)).status == 200
+    fake_slack.wait_for("chat.postMessage", timeout=15)  # the answer is under way
+    code, err = _stop(process, sig)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert _stored_questions(tmp_path) == [question]
