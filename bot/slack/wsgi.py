@@ -24,6 +24,7 @@ from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack.health import SlackAuth
 from bot.slack.metrics import CONTENT_TYPE, Exposition, Live
 from bot.slack.runtime import Bot
 
@@ -128,11 +129,14 @@ class WsgiApp:
         self.verifier = SignatureVerifier(secret) if secret else None
         service = bot.service
         self.metrics = service.metrics
+        self.slack_auth = SlackAuth(bot.settings.data_dir)
+        self.metrics.on_api_error = self.slack_auth.note
         self.exposition = Exposition(
             Live(
                 spool_records=service.spool_depth,
                 database_up=service.database.up,
                 knowledge_entries=lambda: len(service.knowledge.entries),
+                slack_up=lambda: self.slack_auth.refused() is None,
             ),
             service.metrics,
         )
@@ -169,16 +173,27 @@ class WsgiApp:
         return result
 
     def health(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """``{"status": "ok"|"degraded", "knowledge_entries": n, "database": bool}``.
+        """``{"status": "ok"|"degraded"|"down", "knowledge_entries": n, "database": bool,
+        "slack": bool}``.
 
-        Always 200 while the process answers: a database outage degrades rolebot (questions go
-        to the spool) but it still answers, so a load balancer should keep sending it traffic.
-        Answers within about half a second even when the database hangs.
+        200 while rolebot can answer: a database outage degrades it (questions go to the
+        spool) but it still answers, so a load balancer should keep sending it traffic. 503
+        ("down", ``"slack": false``, ``"slack_error"``) once Slack refused the bot token: no
+        answer can reach anyone until the token is replaced. Answers within about half a second
+        even when the database hangs.
         """
         if not _readable(environ, start_response):
             return [b""]
-        body = json.dumps(self.bot.service.health()).encode()
-        return _send(environ, start_response, body, "application/json")
+        health = self.bot.service.health()
+        refused = self.slack_auth.refused()
+        health["slack"] = refused is None
+        status = "200 OK"
+        if refused is not None:
+            health["status"] = "down"
+            health["slack_error"] = refused
+            status = "503 Service Unavailable"
+        body = json.dumps(health).encode()
+        return _send(environ, start_response, body, "application/json", status)
 
     def prometheus(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Every worker's metrics, summed, in the Prometheus text format."""
@@ -209,10 +224,14 @@ def _readable(environ: dict[str, Any], start_response: StartResponse) -> bool:
 
 
 def _send(
-    environ: dict[str, Any], start_response: StartResponse, body: bytes, content_type: str
+    environ: dict[str, Any],
+    start_response: StartResponse,
+    body: bytes,
+    content_type: str,
+    status: str = "200 OK",
 ) -> Iterable[bytes]:
     start_response(
-        "200 OK",
+        status,
         [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),

@@ -527,3 +527,69 @@ def test_serve_stops_on_a_signal_after_finishing_answers_and_writes(
     assert code == 0, err
     assert "Traceback" not in err
     assert _stored_questions(tmp_path) == [question]
+
+
+# ---------------------------------------------------------------------- the bot token
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_a_token_slack_refuses_stops_start_up_with_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path, error: str, command: str
+) -> None:
+    fake_slack.fail("auth.test", 200, body={"ok": False, "error": error})
+    env = _env(tmp_path, fake_slack, knowledge_copy, SLACK_APP_TOKEN="xapp-test-token")
+    args = ["serve", "--port", str(_free_port())] if command == "serve" else ["run"]
+    result = subprocess.run(
+        [*_command(), *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"rolebot: error: SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User "
+        "OAuth Token (xoxb-...) from the app's OAuth & Permissions page, or reinstall the app"
+    )
+    assert "Traceback" not in result.stderr
+    assert len(fake_slack.of("auth.test")) == 1
+    assert fake_slack.of("apps.connections.open") == []
+
+
+def test_the_token_is_checked_once_by_the_master_not_by_each_worker(
+    serve: tuple[str, subprocess.Popen[bytes]], fake_slack: FakeSlack
+) -> None:
+    base, process = serve
+    _wait_for_workers(process, 2, set())
+    assert http(base + "/healthz").json()["slack"] is True
+    (check,) = fake_slack.of("auth.test")
+    assert check.headers["authorization"] == "Bearer xoxb-test-token"
+
+
+def test_healthz_reports_slack_down_once_the_token_is_refused(
+    serve: tuple[str, subprocess.Popen[bytes]], fake_slack: FakeSlack
+) -> None:
+    """The token is revoked while rolebot runs: the first failed reply (in whichever worker)
+    turns /healthz to 503 "down" in every worker, and /metrics shows it."""
+    base, _process = serve
+    assert http(base + "/healthz").status == 200
+    fake_slack.fail("chat.postMessage", 200, body={"ok": False, "error": "token_revoked"})
+    assert SlackClientSide(base + "/slack/events").event(mention(ANSWERED)).status == 200
+    fake_slack.wait_for("chat.postMessage", timeout=15)
+    deadline = time.monotonic() + 10
+    while http(base + "/healthz").status != 503:
+        assert time.monotonic() < deadline, http(base + "/healthz").body
+        time.sleep(0.1)
+    time.sleep(1.1)  # past every worker's cached reading
+    for _ in range(10):  # each of them answers the same
+        response = http(base + "/healthz")
+        assert response.status == 503
+        health = response.json()
+        assert (health["status"], health["slack"], health["slack_error"]) == (
+            "down",
+            False,
+            "token_revoked",
+        )
+    metrics = http(base + "/metrics").body.decode()
+    assert "rolebot_slack_up 0.0" in metrics
