@@ -63,10 +63,14 @@ def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> tuple[
 def serve(
     tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    yield from _serving(tmp_path, _env(tmp_path, fake_slack, knowledge_copy))
+
+
+def _serving(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     process = subprocess.Popen(
         [*_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        env=_env(tmp_path, fake_slack, knowledge_copy),
+        env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -593,3 +597,87 @@ def test_healthz_reports_slack_down_once_the_token_is_refused(
         )
     metrics = http(base + "/metrics").body.decode()
     assert "rolebot_slack_up 0.0" in metrics
+
+
+# ---------------------------------------------------------------------- PostgreSQL cut
+POSTGRES_URL = os.environ.get(
+    "ROLEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(180)
+def test_a_worker_lost_while_postgres_is_cut_is_replaced_and_answers(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    """PostgreSQL becomes unreachable, then a worker dies: its replacement boots without the
+    database, the server stays up and answers; the questions reach PostgreSQL once it is back."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+    from storekit import TcpProxy, schema_url
+
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect():
+            pass
+    except Exception as error:
+        admin.dispose()
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"PostgreSQL is unreachable: {type(error).__name__}")
+        pytest.skip(f"PostgreSQL is unreachable ({type(error).__name__})")
+    schema = f"rolebot_test_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    parsed = make_url(POSTGRES_URL)
+    proxy = TcpProxy((parsed.host or "127.0.0.1", parsed.port or 5432))
+    proxy.start()
+    try:
+        url = schema_url(POSTGRES_URL, schema, host="127.0.0.1", port=proxy.port)
+        env = _env(tmp_path, fake_slack, knowledge_copy, DATABASE_URL=url)
+        upgrade = subprocess.run(
+            [*_command(), "db", "upgrade"], env=env, capture_output=True, text=True, check=False
+        )
+        assert upgrade.returncode == 0, upgrade.stderr
+        serving = _serving(tmp_path, env)
+        base, process = next(serving)
+        try:
+            first = _wait_for_workers(process, 2, set())
+            proxy.stop()  # PostgreSQL is gone: connections refused, open ones closed
+            victim = min(first)
+            os.kill(victim, signal.SIGKILL)
+            _wait_for_workers(process, 2, {victim})
+            slack = SlackClientSide(base + "/slack/events")
+            asked = [f"who owns the lunch menu {n} of zanzibar?" for n in range(3)]
+            for n, question in enumerate(asked):
+                assert slack.event(mention(question), event_id=f"Ev0PGCUT{n}").status == 200
+            fake_slack.wait_for("chat.postMessage", count=len(asked), timeout=40)
+            time.sleep(5.0)  # a worker that needed the database to boot would have failed
+            assert process.poll() is None, _stop(process)[1]
+            assert len(_workers(process) - {victim}) == 2
+            proxy.start()
+            deadline = time.monotonic() + 60
+            while True:
+                with admin.connect() as conn:
+                    stored = list(
+                        conn.execute(text(f'SELECT text FROM "{schema}".unanswered_questions'))
+                        .scalars()
+                    )  # fmt: skip
+                if sorted(stored) == sorted(asked) or time.monotonic() > deadline:
+                    break
+                slack.event(mention(ANSWERED))  # a write, which replays the spool
+                time.sleep(1.0)
+            assert sorted(stored) == sorted(asked)
+            code, err = _stop(process)
+            assert code == 0, err
+            assert "Worker failed to boot" not in err
+        finally:
+            serving.close()
+    finally:
+        proxy.stop()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
