@@ -459,14 +459,16 @@ def test_run_as_pid_1_stops_on_sigterm(
     """As PID 1 (a container without an init) a process gets no default signal handling:
     SIGTERM must reach rolebot's own handler."""
     probe = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True, check=False
+        ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true"],
+        capture_output=True,
+        check=False,
     )
     if probe.returncode != 0:
         pytest.skip("cannot make a PID namespace here (needs root): " + probe.stderr.decode())
     ws = FakeSocketModeServer().start()
-    process = _socket_mode(
-        tmp_path, fake_slack, knowledge_copy, ws, ("unshare", "--pid", "--fork", "--mount-proc")
-    )
+    # --kill-child: rolebot goes with unshare, whatever happens to the test
+    unshare = ("unshare", "--pid", "--fork", "--mount-proc", "--kill-child")
+    process = _socket_mode(tmp_path, fake_slack, knowledge_copy, ws, unshare)
     try:
         _wait(lambda: ws.handshakes, 30, "no WebSocket connection")
         (rolebot,) = _children(process.pid)  # PID 1 inside its namespace
