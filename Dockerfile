@@ -17,14 +17,18 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 # Only what the wheel is made of (the knowledge and migrations travel inside it).
 COPY pyproject.toml README.md ./
+COPY requirements/runtime.txt ./requirements/runtime.txt
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY migrations ./migrations
 
 # The pip cache lives in a build cache mount: it speeds up rebuilds and never reaches an image.
+# The dependencies are the locked versions, checked against the lock's hashes (the versions the
+# tests ran on; `scripts/lock` refreshes the lock), then rolebot's own wheel.
 # requirements.txt names rolebot's wheel; SHA256SUMS lists every wheel's hash.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip wheel --wheel-dir /wheels ".[postgres]" \
+    pip wheel --wheel-dir /wheels --require-hashes -r requirements/runtime.txt \
+ && pip wheel --wheel-dir /wheels --no-deps . \
  && printf '%s[postgres]\n' /wheels/rolebot-*.whl > /wheels/requirements.txt \
  && sha256sum /wheels/*.whl > /wheels/SHA256SUMS
 
@@ -45,6 +49,13 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     ROLEBOT_DATA_DIR=/app/data
+
+# tini runs as PID 1: it passes SIGTERM and SIGINT on to rolebot (a process that is PID 1 gets
+# no default signal handling, so `docker stop` would wait for SIGKILL) and reaps orphans.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged user: a bind-mounted data folder must be writable by uid 10001.
 RUN groupadd --gid 10001 rolebot \
@@ -75,4 +86,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["rolebot-healthcheck"]
 
-ENTRYPOINT ["rolebot-entrypoint"]
+ENTRYPOINT ["/usr/bin/tini", "--", "rolebot-entrypoint"]

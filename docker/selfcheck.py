@@ -3,7 +3,8 @@
 
     rolebot-selfcheck [--postgres URL] [--timeout SECONDS] [--outside-image]
 
-1. The image: an unprivileged user, no compiler, the knowledge bundled inside the package.
+1. The image: an unprivileged user, no compiler, the knowledge bundled inside the package, and
+   tini as PID 1 (it passes signals on: a process that is PID 1 gets no default handling).
 2. The CLI: ``rolebot ask --json`` answers with the right role, on the bundled knowledge and on
    a folder given by ``ROLEBOT_KNOWLEDGE_DIR``.
 3. The entry point, for real: it migrates the default SQLite database in the data folder and
@@ -230,6 +231,12 @@ def check_image() -> None:
     pip_cache = Path.home() / ".cache" / "pip"
     require(not pip_cache.exists(), f"a pip cache was left in the image: {pip_cache}")
     ok("no pip cache")
+    init = Path("/proc/1/comm").read_text().strip()
+    require(
+        init == "tini",
+        f"PID 1 is '{init}', not tini: SIGTERM would not reach rolebot (see the ENTRYPOINT)",
+    )
+    ok("PID 1 is tini, which passes SIGTERM and SIGINT on to rolebot")
 
 
 def default_knowledge(in_image: bool) -> Path:

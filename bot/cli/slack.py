@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from bot.cli.context import Context
+from bot.config import Settings
 from bot.errors import ConfigError
 
 # Bolt, gunicorn and the database are imported only when these commands run, so the other
@@ -40,7 +41,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _prepare(context: Context, mode: str) -> None:
-    """Fail fast, with one line, before anything starts: settings, knowledge, database."""
+    """Fail fast, with one line, before anything starts: settings, knowledge, database, token.
+    (In the master, once: the workers then touch neither the database nor Slack to boot.)"""
     from bot.slack.logs import configure_logging  # noqa: PLC0415
     from bot.store import open_store  # noqa: PLC0415
 
@@ -49,13 +51,45 @@ def _prepare(context: Context, mode: str) -> None:
     configure_logging(settings)
     open_store(settings).close()  # creates or upgrades the database once, before any worker
     context.engine  # noqa: B018 - loads and validates the knowledge (KnowledgeError is printed)
+    _check_token(settings)
+
+
+def _check_token(settings: Settings) -> None:
+    """One ``auth.test``: a token Slack refuses stops start-up with one line; Slack being
+    unreachable only warns (rolebot answers once it is back)."""
+    import logging  # noqa: PLC0415
+
+    from slack_sdk.errors import SlackApiError  # noqa: PLC0415
+
+    from bot.slack.app import web_client  # noqa: PLC0415
+    from bot.slack.health import SLACK_AUTH_ERRORS, SlackAuth  # noqa: PLC0415
+
+    log = logging.getLogger("bot.cli.slack")
+    try:
+        web_client(settings).auth_test()
+    except SlackApiError as error:
+        code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+        if code in SLACK_AUTH_ERRORS:
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token "
+                "(xoxb-...) from the app's OAuth & Permissions page, or reinstall the app"
+            ) from None
+        log.warning("checking SLACK_BOT_TOKEN with auth.test failed (%s); starting anyway", code)
+        return
+    except Exception as error:
+        log.warning(
+            "could not reach Slack to check SLACK_BOT_TOKEN (%s); starting anyway",
+            type(error).__name__,
+        )
+        return
+    SlackAuth(settings.data_dir).clear()  # a refusal noted before this start is over
 
 
 def run_socket(args: argparse.Namespace, context: Context) -> int:
     _prepare(context, "socket")
     from bot.slack.socket_mode import run_socket_mode  # noqa: PLC0415
 
-    run_socket_mode(context.settings)
+    run_socket_mode(context.settings, check_schema=False)  # _prepare checked it
     return 0
 
 

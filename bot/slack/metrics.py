@@ -112,6 +112,8 @@ class Metrics:
             multiprocess_mode="liveall",
         )
         self._memory_read = float("-inf")
+        self.on_api_error: Callable[[str], None] | None = None
+        """Told every failed call's error code (``/healthz`` notes a refused token)."""
         for kind in REQUEST_KINDS[:3]:  # present (at zero) from the start
             self.ack_seconds.labels(kind)
 
@@ -133,6 +135,8 @@ class Metrics:
 
     def api_error(self, method: str, error: str) -> None:
         self.api_errors.labels(method[:_MAX_LABEL], (error or "unknown")[:_MAX_LABEL]).inc()
+        if self.on_api_error is not None:
+            self.on_api_error(error)
 
 
 _metrics: Metrics | None = None
@@ -213,6 +217,7 @@ class Live:
     spool_records: Callable[[], int | None]
     database_up: Callable[[], bool]
     knowledge_entries: Callable[[], int]
+    slack_up: Callable[[], bool] | None = None
 
 
 class _LiveCollector:
@@ -232,6 +237,12 @@ class _LiveCollector:
             "1 when the database answers, 0 when it does not (questions then go to the spool).",
             value=1 if self.live.database_up() else 0,
         )
+        if self.live.slack_up is not None:
+            yield GaugeMetricFamily(
+                "rolebot_slack_up",
+                "0 once Slack refused the bot token (invalid_auth, token_revoked...), else 1.",
+                value=1 if self.live.slack_up() else 0,
+            )
         yield GaugeMetricFamily(
             "rolebot_knowledge_entries",
             "FAQ entries in the knowledge loaded.",

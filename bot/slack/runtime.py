@@ -40,11 +40,21 @@ class Bot:
             self.store.close()
 
 
-def build_bot(settings: Settings, mode: RunMode, *, engine: Engine | None = None) -> Bot:
+def build_bot(
+    settings: Settings,
+    mode: RunMode,
+    *,
+    engine: Engine | None = None,
+    check_schema: bool = True,
+) -> Bot:
     """Check the Slack settings for ``mode``, load the knowledge (unless ``engine`` is given),
-    open the store, build the app."""
+    open the store, build the app.
+
+    ``check_schema=False`` opens the store without touching the database: a gunicorn worker
+    (whose master has checked the schema) must boot and answer, spooling, while the database
+    is down or locked."""
     settings.require_slack(mode)
-    store = open_store(settings)
+    store = open_store(settings, migrate=None if check_schema else False)
     if engine is None:
         directory = resolve_knowledge_dir(settings.knowledge_dir)
         engine = Engine(

@@ -94,7 +94,9 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> WsgiApp:
         """Called in each worker, after the fork."""
-        self.bot = build_bot(self.settings, "http", engine=self.engine)
+        # No database work here: the master checked the schema before forking, and a worker
+        # that cannot boot while the database is down would make gunicorn stop the server.
+        self.bot = build_bot(self.settings, "http", engine=self.engine, check_schema=False)
         return WsgiApp(self.bot)
 
     def run(self) -> None:

@@ -44,7 +44,7 @@ from sqlalchemy.exc import (
 from bot.core.knowledge.changes import KnowledgeChange
 from bot.core.normalize import clean, normalize
 from bot.errors import StoreError
-from bot.store.engine import is_sqlite, safe_url
+from bot.store.engine import is_sqlite, reading, safe_url
 from bot.store.grouping import group_questions
 from bot.store.interface import (
     ChangeConflict,
@@ -268,7 +268,7 @@ class SqlStore:
         if cached is not None and now - cached[1] < self.listen_cache_ttl:
             return cached[0]
         try:
-            with self.engine.connect() as conn:
+            with reading(self.engine).connect() as conn:
                 value = conn.execute(
                     select(ChannelSetting.listen).where(ChannelSetting.channel_id == channel_id)
                 ).scalar_one_or_none()
@@ -530,7 +530,7 @@ class SqlStore:
     # ================================================================== health
     def healthy(self) -> bool:
         try:
-            with self.engine.connect() as conn:
+            with reading(self.engine).connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as error:
             self._mark_down(error)
@@ -694,7 +694,7 @@ class SqlStore:
 
     def _curate(self, doing: str, run: Callable[[Any], T], *, write: bool = True) -> T:
         try:
-            with self.engine.begin() if write else self.engine.connect() as conn:
+            with self.engine.begin() if write else reading(self.engine).connect() as conn:
                 result = run(conn)
         except SQLAlchemyError as error:
             if not _refused(error):  # a request the database refuses is no outage

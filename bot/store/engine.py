@@ -1,8 +1,10 @@
 """Building the SQLAlchemy engine for ``DATABASE_URL``: SQLite or PostgreSQL (psycopg 3).
 
 SQLite is tuned for several threads and processes writing at once: write-ahead logging, a busy
-timeout set on every connection, and ``BEGIN IMMEDIATE`` so a transaction takes the write lock
-up front (waiting politely) instead of failing half-way with "database is locked".
+timeout set on every connection, and ``BEGIN IMMEDIATE`` so a writing transaction takes the
+write lock up front (waiting politely) instead of failing half-way with "database is locked".
+Reads (:func:`reading`) begin a plain deferred transaction: under write-ahead logging they see
+the last committed state and never wait for a writer.
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+READ_ONLY = "rolebot_read_only"
+"""Execution option: the connection only reads (SQLite: no ``BEGIN IMMEDIATE``)."""
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` for reads only: its connections never take SQLite's write lock, so a curator's
+    listing or a health check works while a writer (or a stuck process) holds it."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def create_db_engine(
     url: str,
     *,
@@ -109,6 +121,7 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import StoreError
-from bot.store.engine import is_sqlite, safe_url
+from bot.store.engine import is_sqlite, reading, safe_url
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,7 @@ def schema_state(engine: Engine) -> SchemaState:
     """Which revision the database is at, and the newest this rolebot knows."""
     head = head_revision()
     try:
-        with engine.connect() as connection:
+        with reading(engine).connect() as connection:  # never waits for a writer
             current = MigrationContext.configure(connection).get_current_heads()
     except SQLAlchemyError as error:
         raise _unreachable(engine, error) from None

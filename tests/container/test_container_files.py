@@ -57,7 +57,8 @@ def test_dockerfile_runs_unprivileged_and_serves_port_3000() -> None:
     assert instructions["EXPOSE"] == "3000"
     assert instructions["WORKDIR"] == "/app"
     assert instructions["VOLUME"] == '["/app/data"]'
-    assert instructions["ENTRYPOINT"] == '["rolebot-entrypoint"]'
+    # tini as PID 1 forwards SIGTERM/SIGINT to rolebot and reaps orphans
+    assert instructions["ENTRYPOINT"] == '["/usr/bin/tini", "--", "rolebot-entrypoint"]'
     assert instructions["HEALTHCHECK"].endswith('CMD ["rolebot-healthcheck"]')
     assert "ROLEBOT_DATA_DIR=/app/data" in instructions["ENV"]
 

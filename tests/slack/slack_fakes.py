@@ -75,6 +75,8 @@ class FakeSlack:
 
     calls: list[Call] = field(default_factory=list)
     socket_url: str = "ws://127.0.0.1:9/link"
+    delays: dict[str, float] = field(default_factory=dict)
+    """Seconds to wait before answering a method (a slow Slack)."""
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -190,6 +192,8 @@ class FakeSlack:
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.pop(0)
+        if method in self.delays:
+            time.sleep(self.delays[method])
         if failure is not None:
             body = json.dumps(failure.body).encode()
             self._reply(request, failure.status, body, "application/json", failure.headers)
@@ -249,8 +253,13 @@ class FakeSocketModeServer:
     """Accepts Socket Mode WebSocket connections on loopback; records the handshake, sends
     envelopes (``hello``, then any queued), and collects the frames the client sends back."""
 
-    def __init__(self, envelopes: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, envelopes: list[dict[str, Any]] | None = None, *, silent_connections: int = 0
+    ) -> None:
         self.envelopes = list(envelopes or [])
+        self.silent_connections = silent_connections
+        """The first connections go silent after the envelopes, as a dropped network path does:
+        open, but no pong, no close."""
         self.handshakes: list[str] = []
         self.received: list[dict[str, Any]] = []
         self._sock = socket.create_server(("127.0.0.1", 0))
@@ -316,6 +325,7 @@ class FakeSocketModeServer:
                     )
                 )
             )
+            silent = len(self.handshakes) <= self.silent_connections
             for envelope in self.envelopes:
                 conn.sendall(_frame(json.dumps(envelope)))
             buffer = b""
@@ -334,7 +344,7 @@ class FakeSocketModeServer:
                     opcode, payload, buffer = parsed
                     if opcode == 0x1:
                         self.received.append(json.loads(payload))
-                    elif opcode == 0x9:  # ping
+                    elif opcode == 0x9 and not silent:  # ping
                         conn.sendall(_frame(payload.decode(errors="replace"), opcode=0xA))
                     elif opcode == 0x8:
                         return

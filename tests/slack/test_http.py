@@ -65,7 +65,12 @@ def test_healthz_reports_knowledge_and_database(running: Running) -> None:
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json"
     entries = len(running.bot.engine.knowledge.entries)
-    assert response.json() == {"status": "ok", "knowledge_entries": entries, "database": True}
+    assert response.json() == {
+        "status": "ok",
+        "knowledge_entries": entries,
+        "database": True,
+        "slack": True,
+    }
 
 
 def test_healthz_is_degraded_when_the_database_does_not_answer(

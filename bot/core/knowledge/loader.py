@@ -226,15 +226,18 @@ def _refused(text: str) -> tuple[int | None, str, str] | None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                return (
-                    line,
-                    f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
-                    "knowledge needs four levels at most: look for unclosed brackets or "
-                    "runaway indentation",
-                )
+                return _too_deep(line)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return None
+
+
+def _too_deep(line: int | None) -> tuple[int | None, str, str]:
+    return (
+        line,
+        f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+        "knowledge needs four levels at most: look for unclosed brackets or runaway indentation",
+    )
 
 
 def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[int | None, str, str]:
@@ -251,6 +254,9 @@ def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[int | None, str, st
     context = getattr(error, "context", None) or ""
     opened = getattr(error, "context_mark", None)
     opened_line = opened.line + 1 if opened is not None else line
+    if "nesting depth" in problem or "too deep" in problem:
+        # Newer libyaml refuses deep nesting itself, before rolebot's own limit is reached.
+        return _too_deep(line)
     lines = text.splitlines()
     here = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
     if "\t" in here[: len(here) - len(here.lstrip())] or "tab character" in problem:
