@@ -19,6 +19,7 @@ from bot.errors import ConfigError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _COMMAND = re.compile(r"^/[a-z0-9_-]{1,31}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 
@@ -90,6 +91,8 @@ class Settings:
     """Answers mention role holders (notifying them), or name them without a notification."""
     semantic: Literal["auto", "off"] = "auto"
     """``auto``: build the semantic index when the ``semantic`` extra is installed."""
+    curator_channel: str | None = None
+    """A channel id: each new unanswered question is posted there for curators (optional)."""
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -168,6 +171,13 @@ class Settings:
         semantic = (get("ROLEBOT_SEMANTIC") or "auto").lower()
         if semantic not in ("auto", "off"):
             raise ConfigError(f"ROLEBOT_SEMANTIC: must be 'auto' or 'off', got '{semantic}'")
+        curator_channel = get("ROLEBOT_CURATOR_CHANNEL")
+        if curator_channel is not None and not _CHANNEL_ID.match(curator_channel):
+            raise ConfigError(
+                f"ROLEBOT_CURATOR_CHANNEL: '{curator_channel}' is not a channel id (like "
+                "C0123ABCD, shown at the bottom of the channel's details in Slack); leave it "
+                "unset to turn the curators' channel off"
+            )
         return cls(
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -192,6 +202,7 @@ class Settings:
             holders_editors=editors,  # type: ignore[arg-type]
             holders_notify=notify is None or _flag(get, "ROLEBOT_HOLDERS_NOTIFY"),
             semantic=semantic,  # type: ignore[arg-type]
+            curator_channel=curator_channel,
         )
 
     # ------------------------------------------------------------------ helpers

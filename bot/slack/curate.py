@@ -193,6 +193,9 @@ class Announcer:
             self.service.engine.reload_if_changed()  # files, and the curated changes' revision
         except Exception:
             logger.exception("checking the knowledge for changes failed")
+        channel = self.service.curator_channel
+        if channel is not None:  # handled messages shown, unposted questions posted
+            channel.sweep()
         try:
             return announce_pending(self.service.store, self.service.knowledge, self.tell)
         except RolebotError as error:  # the database is down: next round

@@ -12,6 +12,7 @@ from bot.core.engine import Engine
 from bot.core.knowledge import resolve_knowledge_dir
 from bot.slack.app import create_app
 from bot.slack.curate import Announcer
+from bot.slack.curator_channel import curator_channel
 from bot.slack.service import Service
 from bot.store import open_store
 from bot.store.interface import Store
@@ -68,6 +69,7 @@ def build_bot(
         engine.attach_changes(store)  # the curated changes in the database
     service = Service(settings, engine, store)
     app = create_app(settings, engine, store, mode=mode, service=service)
+    service.curator_channel = curator_channel(service, app.client)
     announcer = Announcer(service, app.client, settings.reload_interval).start()
     logger.info(
         "rolebot ready (%s mode): %d roles, %d FAQ entries",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.core.answers import Answer
@@ -41,6 +41,9 @@ from bot.slack.health import DatabaseProbe
 from bot.slack.holders import HolderDesk
 from bot.slack.metrics import Metrics, get_metrics
 from bot.store.interface import QuestionRecord, Source, Store
+
+if TYPE_CHECKING:
+    from bot.slack.curator_channel import CuratorChannel
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +134,8 @@ class Service:
         """Who holds each role per channel: ``/role set``, and the people answers name."""
         self.curation = CuratorDesk(self)
         """Review, Promote, Dismiss and the answer modal (:mod:`bot.slack.curate`)."""
+        self.curator_channel: CuratorChannel | None = None
+        """``ROLEBOT_CURATOR_CHANNEL``'s side (:mod:`bot.slack.curator_channel`), when set."""
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -222,7 +227,7 @@ class Service:
             self.metrics.questions.labels(answer.outcome, str(asked.source)).inc()
             self.later(self.store.count_answer, answer.result.entry_id, answer.outcome)
             if answer.outcome == "unanswered" and not _small_talk(answer):
-                self.later(self.store.log_question, self._record(asked, answer))
+                self.later(self._log_question, self._record(asked, answer))
         return answer
 
     def reply_to(self, asked: Asked, *, echo_question: bool = False) -> Message:
@@ -266,6 +271,12 @@ class Service:
             asked.channel_id,
             "post",
         )
+
+    def _log_question(self, record: QuestionRecord) -> None:
+        """Log for curators, then show it in the curators' channel (when there is one)."""
+        self.store.log_question(record)
+        if self.curator_channel is not None:
+            self.curator_channel.post_new()
 
     def _record(self, asked: Asked, answer: Answer) -> QuestionRecord:
         best = answer.result.best
@@ -378,7 +389,7 @@ class Service:
                 best_entry_id=data.get("e"),
                 suggested_role=role.id if role is not None else None,
             )
-            self.later(self.store.log_question, record)
+            self.later(self._log_question, record)
         return wrong_role_thanks(role)
 
     def role_definition(self, role_id: str | None) -> Message:

@@ -81,6 +81,9 @@ class UnansweredQuestion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When a replica claimed telling the asker a curator answered (set once, by one replica)."""
+    curator_post_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The curators' channel message showing this question (``curator_posts.id``), once one
+    replica claimed it; near-duplicates share one."""
 
 
 class Feedback(Base):
@@ -187,3 +190,23 @@ class RoleHolderChange(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     source: Mapped[str] = mapped_column(String(16))
     """``slack``, ``cli`` or ``import``."""
+
+
+class CuratorPost(Base):
+    """A message in the curators' channel (``ROLEBOT_CURATOR_CHANNEL``): one per group of
+    near-duplicate open questions (they point at it with ``curator_post_id``)."""
+
+    __tablename__ = "curator_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    """Slack's ts of the message (empty while it is being posted, or if it could not be)."""
+    topic: Mapped[str] = mapped_column(Text)
+    """The first question's topic words (``bot.store.grouping.topic_key``): near-duplicates of
+    it join this message while it is open."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    """Set once (by one replica) when its questions were handled, or it could not be posted."""
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """``handled`` or ``undeliverable`` once closed."""

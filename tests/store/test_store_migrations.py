@@ -34,6 +34,7 @@ TABLES = {
     "role_holders",
     "role_holder_changes",
     "knowledge_changes",
+    "curator_posts",
 }
 
 

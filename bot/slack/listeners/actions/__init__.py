@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from bot.slack.listeners.actions import (
     choose_role,
+    curator_channel,
     dismiss,
     helpful,
     nearest,
@@ -29,6 +30,7 @@ MODULES = (
     promote,
     dismiss,
     write_answer,
+    curator_channel,
 )
 
 
