@@ -61,6 +61,34 @@ def test_empty_head_base_head(db_url: str) -> None:
         engine.dispose()
 
 
+def test_curator_posts_migration_keeps_the_questions(db_url: str) -> None:
+    """0003 -> 0004 adds the curators' channel messages; the logged questions stay, both
+    ways."""
+    engine = create_db_engine(db_url)
+    try:
+        upgrade(engine, "0003_role_holders")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO unanswered_questions (client_id, source, text, normalized, status,"
+                " created_at) VALUES ('c1', 'mention', 'who owns llamas?', 'who owns llamas',"
+                " 'open', '2026-12-01 10:00:00+00:00')"
+            )
+        assert upgrade(engine).current == (head_revision(),)
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT text, curator_post_id FROM unanswered_questions"
+            ).one()
+        assert tuple(row) == ("who owns llamas?", None)
+        assert "curator_posts" in _tables(db_url)
+        downgrade(engine, "0003_role_holders")
+        assert "curator_posts" not in _tables(db_url)
+        with engine.connect() as conn:
+            texts = conn.exec_driver_sql("SELECT text FROM unanswered_questions").scalars().all()
+        assert texts == ["who owns llamas?"]
+    finally:
+        engine.dispose()
+
+
 def test_models_and_migrations_agree(db_url: str) -> None:
     engine = create_db_engine(db_url)
     try:
