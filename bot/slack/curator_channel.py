@@ -36,6 +36,7 @@ from bot.slack.blocks.curator_channel import Handled, closed_post, open_post
 from bot.slack.blocks.message import Message
 from bot.slack.blocks.safe import decode_value, escape
 from bot.slack.curate import GONE, _reason
+from bot.slack.metrics import get_metrics
 from bot.slack.replies import api_failed
 from bot.store.curator_posts import (
     HANDLED,
@@ -129,6 +130,11 @@ class CuratorChannel:
         ts = str(posted.get("ts") or "")
         if ts:
             self.posts.posted(claim.post.id, ts)
+            # A near-duplicate that joined while this was being posted found no ts to edit:
+            # show it now (one that joins from here on edits the message itself).
+            latest = self.posts.state(claim.post.id)
+            if latest is not None and latest.questions != state.questions:
+                self.refresh(claim.post.id)
         logger.info("curators' channel: question %d posted", question.id)
         return 1
 
@@ -188,6 +194,7 @@ class CuratorChannel:
         if code not in GONE:
             api_failed(method, error, self.channel_id)
             return
+        get_metrics().api_error(method, code)  # counted every time, logged once
         with self._lock:
             first = code not in self._warned
             self._warned.add(code)
@@ -203,7 +210,7 @@ class CuratorChannel:
     def _render(self, state: PostState) -> Message:
         questions = state.questions
         if state.post.closed_at is not None or not state.open_ids:
-            return closed_post(questions, self._handled(questions))
+            return closed_post(questions, self._handled(questions), note="No longer in the log.")
         return open_post(
             state.post.id, questions, self.service.knowledge, self._nearest(questions[-1])
         )

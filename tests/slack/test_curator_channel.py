@@ -421,3 +421,16 @@ def test_without_the_setting_nothing_is_posted(app_factory: AppFactory) -> None:
     ask(running, QUESTION)
     running.fake.quiet(1.0)
     assert not [c for c in running.fake.posts() if "asked 1 time" in c.dump()]
+
+
+def test_with_hashed_user_ids_the_curator_is_still_named(app_factory: AppFactory) -> None:
+    running = app_factory(
+        curator_channel=CURATORS, hash_user_ids=True, hash_key="k3y-for-tests-" + "0" * 20
+    )
+    ask(running, QUESTION)
+    (message,) = posted(running)
+    click(running, button(message, "Dismiss"), "dismiss")
+    (question,) = store_of(running).list_questions(status=None)
+    assert question.resolved_by and CURATOR not in question.resolved_by  # stored hashed
+    done = updated(running, lambda c: "Dismissed by" in c.dump())
+    assert f"Dismissed by <@{CURATOR}>." in done.dump()
