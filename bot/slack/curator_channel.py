@@ -81,7 +81,8 @@ class CuratorChannel:
     # ------------------------------------------------------------------ posting
     def post_new(self, *, grace: timedelta = timedelta(0)) -> int:
         """Post (or fold into an open message) the questions nobody has shown yet; how many.
-        Never raises: a database or Slack failure is logged and the next round tries again."""
+        Never raises: a database failure is logged and a later round tries again; a message
+        Slack refused is not tried again (the questions stay in the review views)."""
         now = datetime.now(UTC)
         try:
             questions = self.posts.unposted(now - RECENT, PER_ROUND)

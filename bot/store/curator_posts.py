@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, exists, func, insert, select, update
+from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import StoreError
@@ -34,6 +34,8 @@ T = TypeVar("T")
 POST_LOCK = 0x63757261  # "cura": PostgreSQL advisory lock held while claiming or closing
 OPEN_POSTS_COMPARED = 500
 """Open messages a new question is compared with, at most (the most recent ones)."""
+POSTING = timedelta(minutes=2)
+"""A message without a ts yet is still being posted for this long (then it never will be)."""
 HANDLED = "handled"
 UNDELIVERABLE = "undeliverable"
 
@@ -151,7 +153,13 @@ class CuratorPostStore:
             self._lock(conn)
             candidates = conn.execute(
                 select(PostRow)
-                .where(PostRow.channel_id == channel_id, PostRow.closed_at.is_(None))
+                .where(
+                    PostRow.channel_id == channel_id,
+                    PostRow.closed_at.is_(None),
+                    # Being posted, or posted: one whose poster died before it was posted is
+                    # left alone (its question stays in the review views).
+                    or_(PostRow.message_ts.is_not(None), PostRow.created_at >= now - POSTING),
+                )
                 .order_by(PostRow.id.desc())
                 .limit(OPEN_POSTS_COMPARED)
             ).mappings()
