@@ -19,7 +19,7 @@ from bot.core.matching.lexicon import (
     is_stopword,
     split_words,
 )
-from bot.core.normalize import fold, normalize, slack_to_plain
+from bot.core.normalize import fold, normalize, slack_to_plain, unshout
 
 _ROLE_WORD_FIXES = (
     (re.compile(r"\bmgrs?\b"), "manager"),
@@ -38,6 +38,7 @@ _ON_SOMEONE = re.compile(r"\b(?:is|s) (?:it|this|that) on\b")
 _MAYBE_NEUTRAL = re.compile(r"[A-Z0-9./]")
 _SENTENCE_END = re.compile(r"[.!?:;]$")
 _ID_LIKE = re.compile(r"[a-z]", re.IGNORECASE)
+_CHANNEL_LABEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>")
 
 
 @dataclass(frozen=True)
@@ -221,15 +222,24 @@ def neutral_words(text: str) -> frozenset[str]:
     """Folded words of names, ids and links in a message: what it is about, not evidence.
 
     A word capitalised inside a sentence ("the Orbit launch"), written in capitals ("ACME"),
-    mixing letters and digits ("PAY-142", "v2") or part of a link stays neutral.
+    mixing letters and digits ("PAY-142", "v2"), part of a link or a channel's name stays
+    neutral. A message mostly in capitals is read lowered first (see :func:`unshout`): there,
+    capitals are the writer's habit, not names.
     """
     if len(text) > 4000:
         text = text[:4000]
     if not _MAYBE_NEUTRAL.search(text):
         return frozenset()  # no capital, digit or link: nothing to set aside (most questions)
-    neutral: set[str] = set()
+    # A channel's name ("<#C0123|proj-orbit-web>") names a place, as a link does.
+    neutral: set[str] = (
+        {w for label in _CHANNEL_LABEL.findall(text) for w in fold(label).split()}
+        if "<#" in text
+        else set()
+    )
     first = True
-    for raw in slack_to_plain(text).split():
+    # In a message mostly in capitals (or Title Case throughout) case tells nothing: read it
+    # lowered, so only ids, links and channels stay neutral, not every word.
+    for raw in unshout(slack_to_plain(text)).split():
         token = raw.strip("()[]{}\"'.,!?;:")
         sentence_start = first
         first = bool(_SENTENCE_END.search(raw))
