@@ -262,9 +262,10 @@ def test_a_message_in_capitals_reads_as_its_lower_case_form(engine: Engine) -> N
         assert result.query.neutral == frozenset(), shouted
         assert result.features == lower.features, shouted
         assert (result.outcome, result.roles) == (lower.outcome, lower.roles), shouted
-    # In an ordinary sentence, a word in capitals is still an acronym or an id.
+    # In an ordinary sentence, a name or an id stays neutral; an acronym is jargon, asked about.
     mixed = engine.matcher.index.analyze("who owns the SSO rollout for ORB-12 in Orbit?")
-    assert {"sso", "orb", "12", "orbit"} <= mixed.neutral
+    assert {"orb", "12", "orbit"} <= mixed.neutral
+    assert "sso" not in mixed.neutral
 
 
 def test_a_channel_name_is_neutral(engine: Engine) -> None:

@@ -38,6 +38,7 @@ _ON_SOMEONE = re.compile(r"\b(?:is|s) (?:it|this|that) on\b")
 _MAYBE_NEUTRAL = re.compile(r"[A-Z0-9./]")
 _SENTENCE_END = re.compile(r"[.!?:;]$")
 _ID_LIKE = re.compile(r"[a-z]", re.IGNORECASE)
+_ACRONYM = re.compile(r"[A-Z]{2,6}s?")
 _CHANNEL_LABEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>")
 
 
@@ -221,10 +222,10 @@ def link_words(text: str) -> frozenset[str]:
 def neutral_words(text: str) -> frozenset[str]:
     """Folded words of names, ids and links in a message: what it is about, not evidence.
 
-    A word capitalised inside a sentence ("the Orbit launch"), written in capitals ("ACME"),
-    mixing letters and digits ("PAY-142", "v2"), part of a link or a channel's name stays
-    neutral. A message mostly in capitals is read lowered first (see :func:`unshout`): there,
-    capitals are the writer's habit, not names.
+    A word capitalised inside a sentence ("the Orbit launch"), mixing letters and digits
+    ("PAY-142", "v2"), part of a link or a channel's name stays neutral; an acronym ("SSO",
+    "NDAs") is the thing asked about, weighed as jargon. A message mostly in capitals is read
+    lowered first (see :func:`unshout`): there, capitals are the writer's habit, not names.
     """
     if len(text) > 4000:
         text = text[:4000]
@@ -247,8 +248,10 @@ def neutral_words(text: str) -> frozenset[str]:
             continue
         link = "://" in token or token.startswith("www.") or ("." in token and "/" in token)
         id_like = any(c.isdigit() for c in token)
-        capital = token[0].isupper() and not sentence_start
-        shouting = len(token) >= 2 and token.isupper()
-        if link or id_like or capital or shouting:
+        # An acronym ("SSO", "NDAs") names a kind of thing, like jargon: it is what the question
+        # is about, so it is not set aside the way a name ("Orbit", "PayFlow") is.
+        acronym = bool(_ACRONYM.fullmatch(token))
+        capital = token[0].isupper() and not sentence_start and not acronym
+        if link or id_like or capital:
             neutral.update(fold(token).split())
     return frozenset(neutral)
