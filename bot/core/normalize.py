@@ -39,6 +39,10 @@ _INVISIBLE = "\u00ad\u180e\u200b\u2060\u2061\u2062\u2063\u2064\ufeff"
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 """Bidirectional controls (embeddings, overrides, isolates, marks): removed."""
 _DROP = str.maketrans(dict.fromkeys(_INVISIBLE + _BIDI))
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
+"""Runs of letters (any script): the words whose case tells names from ordinary words."""
+_MIN_SHOUTED_WORDS = 3
+"""Fewer words than this ("SSO?", "PAY-142 owner") are too short to call a message shouted."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
@@ -74,6 +78,23 @@ def slack_to_plain(text: str) -> str:
     text = _MRKDWN_MARK.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
     return text[:MAX_QUESTION_CHARS].rstrip()
+
+
+def unshout(text: str) -> str:
+    """Text whose case says nothing about names, lowered: a message mostly in capitals ("WHO
+    OWNS THE ROADMAP?") or with every word capitalised ("Who Owns The Roadmap?").
+
+    Anything else is returned as it is, so an isolated capitalised word in an ordinary sentence
+    ("the SSO rollout for Orbit") still reads as an acronym, id or name.
+    """
+    words = [w for w in _LETTER_WORD.findall(text[: MAX_QUESTION_CHARS * 2]) if len(w) >= 2]
+    if len(words) < _MIN_SHOUTED_WORDS:
+        return text
+    capitals = sum(w.isupper() for w in words)
+    initials = sum(w[0].isupper() for w in words)
+    if capitals * 2 > len(words) or (capitals < len(words) and initials == len(words)):
+        return text.lower()
+    return text
 
 
 def _special_label(kind: str, label: str | None) -> str:

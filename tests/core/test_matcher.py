@@ -253,6 +253,26 @@ def test_names_ids_and_links_are_neutral(engine: Engine) -> None:
     assert {"driftwood", "pay"} <= engine.matcher.index.analyze(named.query.text).neutral
 
 
+def test_a_message_in_capitals_reads_as_its_lower_case_form(engine: Engine) -> None:
+    """Capitals throughout are the writer's habit, not names: every word keeps its evidence."""
+    question = "who tracks the budget across all the projects in the portfolio?"
+    lower = engine.ask(question).result
+    for shouted in (question.upper(), question.title()):
+        result = engine.ask(shouted).result
+        assert result.query.neutral == frozenset(), shouted
+        assert result.features == lower.features, shouted
+        assert (result.outcome, result.roles) == (lower.outcome, lower.roles), shouted
+    # In an ordinary sentence, a name or an id stays neutral; an acronym is jargon, asked about.
+    mixed = engine.matcher.index.analyze("who owns the SSO rollout for ORB-12 in Orbit?")
+    assert {"orb", "12", "orbit"} <= mixed.neutral
+    assert "sso" not in mixed.neutral
+
+
+def test_a_channel_name_is_neutral(engine: Engine) -> None:
+    query = engine.matcher.index.analyze("<#C0KESTREL|proj-kestrel-web> who owns the roadmap?")
+    assert {"proj", "kestrel", "web"} <= query.neutral
+
+
 def test_scope_separates_one_project_from_several(engine: Engine) -> None:
     one = engine.ask("who keeps the schedule for the checkout redesign project?").result
     several = engine.ask(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.normalize import MAX_QUESTION_CHARS, fold, normalize, slack_to_plain
+from bot.core.normalize import MAX_QUESTION_CHARS, fold, normalize, slack_to_plain, unshout
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,30 @@ def test_very_long_text_is_cut() -> None:
 
 def test_fold_handles_control_and_symbols() -> None:
     assert fold("a\x00b\u200bc ✔ d") == "a bc d"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("WHO OWNS THE ROADMAP FOR ORBIT?", "who owns the roadmap for orbit?"),
+        ("Who Owns The Roadmap For Orbit?", "who owns the roadmap for orbit?"),
+        ("WHO OWNS the API for SSO in ORB", "who owns the api for sso in orb"),
+        ("ÉQUIPE: QUI DÉCIDE DU PRIX?", "équipe: qui décide du prix?"),
+    ],
+)
+def test_a_shouted_message_is_lowered(raw: str, expected: str) -> None:
+    assert unshout(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "who owns the SSO rollout for Orbit?",  # acronyms and names in an ordinary sentence
+        "Who owns the API?",
+        "SSO owner?",  # too short to call shouting
+        "ALL HANDS: who owns the roadmap for the web app?",
+        "",
+    ],
+)
+def test_capitals_in_an_ordinary_sentence_are_kept(raw: str) -> None:
+    assert unshout(raw) == raw

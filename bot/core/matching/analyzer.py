@@ -19,7 +19,7 @@ from bot.core.matching.lexicon import (
     is_stopword,
     split_words,
 )
-from bot.core.normalize import fold, normalize, slack_to_plain
+from bot.core.normalize import fold, normalize, slack_to_plain, unshout
 
 _ROLE_WORD_FIXES = (
     (re.compile(r"\bmgrs?\b"), "manager"),
@@ -38,6 +38,8 @@ _ON_SOMEONE = re.compile(r"\b(?:is|s) (?:it|this|that) on\b")
 _MAYBE_NEUTRAL = re.compile(r"[A-Z0-9./]")
 _SENTENCE_END = re.compile(r"[.!?:;]$")
 _ID_LIKE = re.compile(r"[a-z]", re.IGNORECASE)
+_ACRONYM = re.compile(r"[A-Z]{2,6}s?")
+_CHANNEL_LABEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>")
 
 
 @dataclass(frozen=True)
@@ -220,16 +222,25 @@ def link_words(text: str) -> frozenset[str]:
 def neutral_words(text: str) -> frozenset[str]:
     """Folded words of names, ids and links in a message: what it is about, not evidence.
 
-    A word capitalised inside a sentence ("the Orbit launch"), written in capitals ("ACME"),
-    mixing letters and digits ("PAY-142", "v2") or part of a link stays neutral.
+    A word capitalised inside a sentence ("the Orbit launch"), mixing letters and digits
+    ("PAY-142", "v2"), part of a link or a channel's name stays neutral; an acronym ("SSO",
+    "NDAs") is the thing asked about, weighed as jargon. A message mostly in capitals is read
+    lowered first (see :func:`unshout`): there, capitals are the writer's habit, not names.
     """
     if len(text) > 4000:
         text = text[:4000]
     if not _MAYBE_NEUTRAL.search(text):
         return frozenset()  # no capital, digit or link: nothing to set aside (most questions)
-    neutral: set[str] = set()
+    # A channel's name ("<#C0123|proj-orbit-web>") names a place, as a link does.
+    neutral: set[str] = (
+        {w for label in _CHANNEL_LABEL.findall(text) for w in fold(label).split()}
+        if "<#" in text
+        else set()
+    )
     first = True
-    for raw in slack_to_plain(text).split():
+    # In a message mostly in capitals (or Title Case throughout) case tells nothing: read it
+    # lowered, so only ids, links and channels stay neutral, not every word.
+    for raw in unshout(slack_to_plain(text)).split():
         token = raw.strip("()[]{}\"'.,!?;:")
         sentence_start = first
         first = bool(_SENTENCE_END.search(raw))
@@ -237,8 +248,10 @@ def neutral_words(text: str) -> frozenset[str]:
             continue
         link = "://" in token or token.startswith("www.") or ("." in token and "/" in token)
         id_like = any(c.isdigit() for c in token)
-        capital = token[0].isupper() and not sentence_start
-        shouting = len(token) >= 2 and token.isupper()
-        if link or id_like or capital or shouting:
+        # An acronym ("SSO", "NDAs") names a kind of thing, like jargon: it is what the question
+        # is about, so it is not set aside the way a name ("Orbit", "PayFlow") is.
+        acronym = bool(_ACRONYM.fullmatch(token))
+        capital = token[0].isupper() and not sentence_start and not acronym
+        if link or id_like or capital:
             neutral.update(fold(token).split())
     return frozenset(neutral)

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.knowledge import Knowledge
-from bot.core.normalize import slack_to_plain
+from bot.core.normalize import slack_to_plain, unshout
 
 logger = logging.getLogger(__name__)
 
@@ -203,9 +203,9 @@ def _top(values: npt.NDArray[np.float32], k: int) -> list[int]:
 
 
 def _text(text: str) -> str:
-    """What the model sees: Slack markup resolved, case and punctuation kept, and no lone
-    surrogates (the tokenizer takes only valid Unicode)."""
-    plain = slack_to_plain(text)
+    """What the model sees: Slack markup resolved, case and punctuation kept (a message mostly
+    in capitals lowered), and no lone surrogates (the tokenizer takes only valid Unicode)."""
+    plain = unshout(slack_to_plain(text))
     if not plain.isascii():
         plain = plain.encode("utf-8", "replace").decode("utf-8")
     return plain
