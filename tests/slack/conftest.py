@@ -16,10 +16,25 @@ from wsgiref.simple_server import make_server
 import pytest
 from slack_fakes import FakeSlack
 from slack_signed import SlackClientSide
-from slackkit import AppFactory, QuietHandler, Running, ThreadingWSGIServer, make_settings
+from slackkit import (
+    AppFactory,
+    PgSchema,
+    QuietHandler,
+    Running,
+    ThreadingWSGIServer,
+    make_settings,
+    postgres_schema,
+)
 
 from bot.slack.runtime import build_bot
 from bot.slack.wsgi import WsgiApp
+
+
+@pytest.fixture
+def postgres() -> Iterator[PgSchema]:
+    """A fresh PostgreSQL schema, dropped afterwards (skipped without a server, failed in CI)."""
+    with postgres_schema() as schema:
+        yield schema
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from knowledgekit import settle
 from prometheus_client.parser import text_string_to_metric_families
 from slack_fakes import FakeSlack
 from slack_signed import SECRET, SlackClientSide, http, mention
@@ -236,8 +237,7 @@ def test_two_workers_add_up_and_share_knowledge_reloads(
         "    distinction: how\n"
         "    answer: The zebra crossing rota is one project's schedule, run by its manager.\n"
     )
-    past = time.time() - 5  # saved a few seconds ago, then moved in: the folder is still
-    os.utime(draft, (past, past))
+    settle(draft)  # saved a few seconds ago, then moved in: the folder is still
     draft.replace(knowledge_copy / "team.yaml")
     sent = 0
     deadline = time.monotonic() + 20

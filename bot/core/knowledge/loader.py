@@ -391,8 +391,10 @@ class _Builder:
             )
         return raw
 
-    def _unread(self, name: str, message: str, fix: str) -> None:
+    def _unread(self, name: str, message: str, fix: str) -> bytes | None:
+        """Report a file that is not read; ``None`` (its bytes: none)."""
         self.problems.append(Problem(name, None, None, None, message, fix))
+        return None
 
     def add_file(self, path: Path, raw: bytes) -> None:
         name = _display_name(path)
