@@ -317,6 +317,8 @@ class HolderStore:
         limit: int | None = None,
     ) -> builtins.list[HolderChange]:
         """Changes, newest first."""
+        if limit is not None and limit < 0:
+            raise HolderError(f"a limit of {limit} changes: give 0 or more")
         query = select(RoleHolderChange)
         if channel_id is not None:
             query = query.where(RoleHolderChange.channel_id == channel_id)

@@ -203,3 +203,13 @@ def test_while_the_database_is_down_answers_neither_wait_nor_lose_the_holders(
         assert held.for_channel("C0PAY")[PM].ids == ("U0ANN0001",)  # back: read again
     finally:
         store.close()
+
+
+def test_a_negative_history_limit_is_refused_on_every_database(store: SqlStore) -> None:
+    """PostgreSQL refuses ``LIMIT -1`` (which SQLite reads as "no limit"): a clear error on both,
+    never a database failure."""
+    held = holders(store)
+    held.set("C0PAY", PM, [Holder("U0BOB0001", "bob")], by=None)
+    with pytest.raises(HolderError, match="a limit of -1 changes: give 0 or more"):
+        held.history(limit=-1)
+    assert len(held.history(limit=0)) == 0
