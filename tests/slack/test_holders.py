@@ -214,6 +214,20 @@ def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     nothing_changed(running)
 
 
+def test_invisible_characters_never_reach_the_stored_holders(running: Running) -> None:
+    """Zero-width and bidi characters pasted into ``/role set`` are removed before the role and
+    the people are read: the role is found, and no stored name or reply carries them."""
+    reply = command(running, "set prod\u00aduct man\u200bager <@U0BOB0001|b\u202eob\u2066>")
+    assert "Done" in reply.dump(), reply.dump()
+    store = running.bot.service.holders.store
+    assert store is not None
+    (held,) = store.list([PAYMENTS])
+    assert held.role_id == "product_manager"
+    assert [(h.id, h.label) for h in held.holders] == [("U0BOB0001", "bob")]
+    shown = command(running, "holders").dump()
+    assert not any(c in shown for c in "\u00ad\u200b\u202e\u2066"), shown
+
+
 def test_unknown_role_suggests_the_nearest(running: Running) -> None:
     reply = command(running, f"set techincal {BOB}")
     sent = reply.dump()
