@@ -16,26 +16,26 @@ from pathlib import Path
 import pytest
 from slack_fakes import FakeSlack, FakeSocketModeServer
 from slack_signed import SECRET, SlackClientSide, event_body, http, mention
-from slackkit import POSTGRES_URL, PgSchema, free_port, rolebot_command
+from slackkit import (
+    POSTGRES_URL,
+    PgSchema,
+    free_port,
+    process_env,
+    rolebot_command,
+    run_rolebot,
+)
 
 ANSWERED = "who owns the product roadmap?"
 
 
 def _env(tmp_path: Path, fake: FakeSlack, knowledge: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROLEBOT_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-test-token",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.url,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'rolebot.db'}",
-            "ROLEBOT_DATA_DIR": str(tmp_path / "data"),
-            "ROLEBOT_KNOWLEDGE_DIR": str(knowledge),
-            "ROLEBOT_LOG_LEVEL": "INFO",
-        }
-    )
-    env.update(extra)
-    return env
+    """:func:`slackkit.process_env` with a SQLite file and data folder in ``tmp_path``."""
+    values = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rolebot.db'}",
+        "ROLEBOT_DATA_DIR": str(tmp_path / "data"),
+        "ROLEBOT_KNOWLEDGE_DIR": str(knowledge),
+    }
+    return process_env(fake, **{**values, **extra})
 
 
 def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> tuple[int, str]:
@@ -121,15 +121,7 @@ def test_serve_without_the_signing_secret_says_which_variable(
 ) -> None:
     env = _env(tmp_path, fake_slack, knowledge_copy)
     del env["SLACK_SIGNING_SECRET"]
-    result = subprocess.run(
-        [*rolebot_command(), "serve", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-    )
+    result = run_rolebot(env, tmp_path, "serve", "--port", str(free_port()))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "rolebot: error: SLACK_SIGNING_SECRET is not set: it is required for http mode "
@@ -538,15 +530,7 @@ def test_a_token_slack_refuses_stops_start_up_with_one_line(
     fake_slack.fail("auth.test", 200, body={"ok": False, "error": error})
     env = _env(tmp_path, fake_slack, knowledge_copy, SLACK_APP_TOKEN="xapp-test-token")
     args = ["serve", "--port", str(free_port())] if command == "serve" else ["run"]
-    result = subprocess.run(
-        [*rolebot_command(), *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-    )
+    result = run_rolebot(env, tmp_path, *args)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"rolebot: error: SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User "
