@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from slack_fakes import FakeSlack
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.slack.runtime import Bot
+from bot.slack.wsgi import WsgiApp
 
 CURATOR = "U0CURATOR"
 POSTGRES_URL = os.environ.get(
@@ -75,6 +77,20 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+
+def serve_in_thread(bot: Bot) -> WSGIServer:
+    """``bot`` served as a gunicorn worker serves it (its WSGI app and /healthz) by a threaded
+    wsgiref server on a free loopback port; shut it down and close it afterwards."""
+    server = make_server(
+        "127.0.0.1",
+        0,
+        WsgiApp(bot),
+        server_class=ThreadingWSGIServer,
+        handler_class=QuietHandler,
+    )
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
 
 
 def make_settings(tmp_path: Path, fake: FakeSlack, knowledge: Path, **overrides: Any) -> Settings:
