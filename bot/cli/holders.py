@@ -21,6 +21,7 @@ from typing import Any
 from bot.cli.context import Context
 from bot.cli.db import open_cli_store
 from bot.core.engine import Engine
+from bot.core.normalize import clean
 from bot.errors import RolebotError
 from bot.store.holders import (
     Holder,
@@ -117,7 +118,7 @@ def run_list(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_set(args: argparse.Namespace, context: Context) -> int:
-    channel = check_channel(args.channel)
+    channel = check_channel(clean(args.channel))
     role = _role(context.engine, args.role)
     people = check_holders([holder(i) for i in _ids(args.ids)])
     with closing(open_cli_store(context)) as store:
@@ -128,7 +129,7 @@ def run_set(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_unset(args: argparse.Namespace, context: Context) -> int:
-    channel = check_channel(args.channel)
+    channel = check_channel(clean(args.channel))
     role = _role(context.engine, args.role)
     with closing(open_cli_store(context)) as store:
         change = _holders(store).unset(channel, role, by=_by(args.by), source="cli")
@@ -186,7 +187,7 @@ def run_history(args: argparse.Namespace, context: Context) -> int:
 def read_csv(path: Path, engine: Engine) -> list[tuple[str, str, tuple[Holder, ...]]]:
     """Every row checked; :class:`HolderError` lists each bad row by its line."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = clean(path.read_text(encoding="utf-8-sig"))  # no zero-width or bidi marks
     except (OSError, UnicodeDecodeError) as error:
         raise HolderError(f"{path}: cannot read it ({type(error).__name__}: {error})") from None
     reader = csv.DictReader(text.splitlines())
@@ -243,6 +244,7 @@ def _holders(store: object) -> HolderStore:
 
 
 def _role(engine: Engine, text: str) -> str:
+    text = clean(text)
     lookup = engine.lookup_role(text)
     if lookup.role is not None:
         return lookup.role.id
@@ -255,7 +257,8 @@ def _role(engine: Engine, text: str) -> str:
 
 
 def _ids(values: list[str]) -> list[str]:
-    return [part for value in values for part in _SPLIT.split(value.strip()) if part]
+    """The ids in ``values`` (split at spaces, commas, semicolons), invisible marks removed."""
+    return [part for value in values for part in _SPLIT.split(clean(value).strip()) if part]
 
 
 def _json(item: RoleHolders) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     serve.set_defaults(handler=run_http)
 
 
-def _prepare(context: Context, mode: str) -> None:
+def prepare(context: Context, mode: str) -> None:
     """Fail fast, with one line, before anything starts: settings, knowledge, database, token.
     (In the master, once: the workers then touch neither the database nor Slack to boot.)"""
     from bot.slack.logs import configure_logging  # noqa: PLC0415
@@ -49,8 +49,15 @@ def _prepare(context: Context, mode: str) -> None:
     settings = context.settings
     settings.require_slack("socket" if mode == "socket" else "http")
     configure_logging(settings)
-    open_store(settings).close()  # creates or upgrades the database once, before any worker
-    context.engine  # noqa: B018 - loads and validates the knowledge (KnowledgeError is printed)
+    store = open_store(settings)  # creates or upgrades the database once, before any worker
+    try:
+        # Loads and validates the knowledge (KnowledgeError is printed), with the curated
+        # changes: a worker that boots while the database is down then answers them too.
+        engine = context.engine
+        engine.attach_changes(store)
+        engine.changes = None  # each worker reads the log through its own store
+    finally:
+        store.close()
     _check_token(settings)
 
 
@@ -86,10 +93,10 @@ def _check_token(settings: Settings) -> None:
 
 
 def run_socket(args: argparse.Namespace, context: Context) -> int:
-    _prepare(context, "socket")
+    prepare(context, "socket")
     from bot.slack.socket_mode import run_socket_mode  # noqa: PLC0415
 
-    run_socket_mode(context.settings, check_schema=False)  # _prepare checked it
+    run_socket_mode(context.settings, check_schema=False)  # prepare checked it
     return 0
 
 
@@ -103,7 +110,7 @@ def run_http(args: argparse.Namespace, context: Context) -> int:
         raise ConfigError(f"--workers: {workers} is out of range (1 to 64)")
     if not 1 <= args.threads <= 256:
         raise ConfigError(f"--threads: {args.threads} is out of range (1 to 256)")
-    _prepare(context, "http")
+    prepare(context, "http")
     from bot.slack.server import Server  # noqa: PLC0415
 
     Server(
@@ -112,6 +119,6 @@ def run_http(args: argparse.Namespace, context: Context) -> int:
         port=port,
         workers=workers,
         threads=args.threads,
-        engine=context.engine,  # built by _prepare; the workers inherit it
+        engine=context.engine,  # built by prepare; the workers inherit it
     ).run()
     return 0

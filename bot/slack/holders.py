@@ -92,6 +92,9 @@ class HolderDesk:
             return {}
         try:
             found = self.store.for_channel(channel_id)
+        except RolebotError as error:  # the database is down (the store logs it once)
+            logger.debug("naming the defaults: %s", error)
+            return {}
         except Exception:
             logger.exception("reading the role holders failed; naming the defaults")
             return {}

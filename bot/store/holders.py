@@ -14,6 +14,7 @@ when user ids are hashed. Who made a change is a person's id and is stored throu
 from __future__ import annotations
 
 import builtins
+import logging
 import re
 import threading
 import time
@@ -28,6 +29,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from bot.errors import RolebotError, StoreError
 from bot.store.engine import safe_url
 from bot.store.models import RoleHolder, RoleHolderChange
+
+logger = logging.getLogger(__name__)
 
 MAX_HOLDERS = 10
 """Holders of one role in one channel, at most."""
@@ -134,12 +137,17 @@ class HolderStore:
         *,
         user_key: Callable[[str | None], str | None] | None = None,
         cache_ttl: float = 1.0,
+        retry_interval: float = 2.0,
     ) -> None:
+        """``retry_interval``: after a failed read, how long answers use the holders last read
+        (and do not wait for the database) before it is tried again."""
         self.engine = engine
         self._user_key = user_key or (lambda user: user)
         self.cache_ttl = cache_ttl
+        self.retry_interval = retry_interval
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[dict[str, RoleHolders], float]] = {}
+        self._down_until = 0.0
 
     # ------------------------------------------------------------------ changes
     def set(
@@ -268,14 +276,34 @@ class HolderStore:
         return _grouped(rows)
 
     def for_channel(self, channel_id: str) -> dict[str, RoleHolders]:
-        """The channel's holders by role id (cached for at most ``cache_ttl`` seconds)."""
+        """The channel's holders by role id (cached for at most ``cache_ttl`` seconds). While
+        the database cannot be read, the holders last read (tried again every
+        ``retry_interval`` s); raises :class:`StoreError` when there are none."""
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(channel_id)
-        if cached is not None and now - cached[1] < self.cache_ttl:
+            down = now < self._down_until
+        if cached is not None and (down or now - cached[1] < self.cache_ttl):
             return cached[0]
-        found = {r.role_id: r for r in self.list([channel_id])}
+        if down:
+            raise StoreError(
+                f"reading role holders: the database at {safe_url(self.engine.url)} is "
+                "unavailable (tried again in a moment)"
+            )
+        try:
+            found = {r.role_id: r for r in self.list([channel_id])}
+        except StoreError:
+            with self._lock:
+                was_up, self._down_until = self._down_until == 0.0, now + self.retry_interval
+            if was_up:
+                logger.warning("cannot read the role holders; answers use the ones last read")
+            if cached is not None:
+                return cached[0]
+            raise
         with self._lock:
+            if self._down_until:
+                logger.info("the role holders can be read again")
+            self._down_until = 0.0
             self._cache[channel_id] = (found, now)
             if len(self._cache) > 10_000:
                 self._cache.clear()
@@ -289,6 +317,8 @@ class HolderStore:
         limit: int | None = None,
     ) -> builtins.list[HolderChange]:
         """Changes, newest first."""
+        if limit is not None and limit < 0:
+            raise HolderError(f"a limit of {limit} changes: give 0 or more")
         query = select(RoleHolderChange)
         if channel_id is not None:
             query = query.where(RoleHolderChange.channel_id == channel_id)

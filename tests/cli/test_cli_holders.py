@@ -174,3 +174,32 @@ def test_import_of_an_unusable_file_says_why(
 def test_importing_a_missing_file(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "holders", "import", str(env / "nope.csv"))
     assert code == 1 and "nope.csv: cannot read it" in err
+
+
+def test_invisible_characters_pasted_into_ids_are_removed(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ids copied from a chat or a spreadsheet can carry zero-width or bidi characters, which
+    the error would echo invisibly ("'U0BOB0001' is not a person id"): they are dropped, as
+    everywhere else text comes in."""
+    code, out, err = run(
+        capsys,
+        "holders",
+        "set",
+        "--channel",
+        "C0PAY\u200bMENTS",
+        "product\u00ad manager",
+        "\u2066U0BOB\u200b0001\u2069",
+    )
+    assert (code, err) == (0, "")
+    assert "C0PAYMENTS product_manager: U0BOB0001 (before: nobody)" in out
+    (env / "holders.csv").write_text(
+        "channel,role,ids\n\ufeffC0CORE\u200b,tpm,U0TINA\u2060001 \u202aS0PLAT001\u202c\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "holders", "import", str(env / "holders.csv"))
+    assert (code, err) == (0, "")
+    assert [(h["channel"], [p["id"] for p in h["holders"]]) for h in listed(capsys)] == [
+        ("C0CORE", ["U0TINA001", "S0PLAT001"]),
+        ("C0PAYMENTS", ["U0BOB0001"]),
+    ]

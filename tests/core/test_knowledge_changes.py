@@ -4,7 +4,9 @@ defences (ids stay strings, symlinks stay links, the loader's parser)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,25 @@ def test_a_request_path_check_never_asks_the_log(knowledge_copy: Path) -> None:
     assert Counting.calls == before  # and the database was not asked
     engine.reload_if_changed()
     assert Counting.calls == before + 1  # the background check: one revision query
+
+
+# --------------------------------------------------------------------------- special files
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (os.mkfifo, "named pipe (FIFO), not a regular file"),
+        (lambda path: path.symlink_to("/dev/zero"), "character device, not a regular file"),
+    ],
+)
+def test_special_files_are_refused_with_curated_changes(
+    tmp_path: Path, knowledge_dir: Path, make: Callable[[Path], None], kind: str
+) -> None:
+    """With changes in the log the folder is copied before loading: the copy reads a FIFO or
+    ``/dev/zero`` no more than the loader does, and names the file the same way."""
+    folder = tmp_path / "knowledge"
+    shutil.copytree(knowledge_dir, folder)
+    make(folder / "team.yaml")
+    with pytest.raises(KnowledgeError) as caught:
+        load_with_changes(folder, [_new("who_owns_the_moon", "who owns the moon")])
+    assert kind in str(caught.value)
+    assert "team.yaml" in str(caught.value)

@@ -16,6 +16,7 @@ import yaml
 from bot.cli import main
 from bot.core.knowledge import bundled_knowledge_dir, load_knowledge
 from bot.core.knowledge.schema import SCHEMA_FILE, json_schema, json_schema_text
+from bot.core.knowledge.writer import PROMOTED_FILE, NewEntry, append_entry
 from bot.errors import KnowledgeError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +87,14 @@ def test_every_bundled_file_names_the_schema_on_its_first_line() -> None:
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == MODELINE, path.name
         assert (path.parent / SCHEMA_FILE).is_file()
+
+
+def test_a_promoted_file_written_into_the_folder_names_the_schema_too(tmp_path: Path) -> None:
+    """``rolebot kb export`` into the checkout's knowledge folder creates promoted.yaml: it
+    starts with the same line, so editors check it and the files above stay in line."""
+    path = tmp_path / PROMOTED_FILE
+    append_entry(path, NewEntry("who-owns-it", ("who owns it",), "program_manager", "how", "A."))
+    assert path.read_text(encoding="utf-8").splitlines()[0] == MODELINE
 
 
 def test_the_bundled_knowledge_validates_against_the_schema() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from knowledgekit import settle
 
 from bot.config import Thresholds
 from bot.core.engine import Engine
@@ -139,12 +138,6 @@ def test_the_wrong_rate_target_comes_from_configuration(knowledge: Knowledge) ->
     assert lenient.match(question).outcome == "answered"
 
 
-def _still(path: Path) -> None:
-    """As if written a few seconds ago: the folder has been still since."""
-    past = time.time() - 5
-    os.utime(path, (past, past))
-
-
 def test_reload_swaps_knowledge_and_keeps_it_on_error(knowledge_copy: Path) -> None:
     engine = Engine(knowledge_copy)
     assert engine.ask("who feeds the office goldfish").outcome == "unanswered"
@@ -154,11 +147,11 @@ def test_reload_swaps_knowledge_and_keeps_it_on_error(knowledge_copy: Path) -> N
         "    owner: project_manager\n    distinction: how\n    answer: The project owns it.\n",
         encoding="utf-8",
     )
-    _still(extra)
+    settle(extra)
     assert engine.reload_if_changed() is not None
     assert engine.ask("who feeds the office goldfish").outcome == "answered"
     extra.write_text("entries: [oops\n", encoding="utf-8")
-    _still(extra)
+    settle(extra)
     result = engine.reload_if_changed()
     assert result is not None and result.error is not None and "team.yaml" in str(result.error)
     assert engine.ask("who feeds the office goldfish").outcome == "answered"  # old knowledge kept

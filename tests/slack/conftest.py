@@ -7,19 +7,30 @@ worker builds it, with a fresh SQLite database from ``bot.store.open_store``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import make_server
 
 import pytest
 from slack_fakes import FakeSlack
 from slack_signed import SlackClientSide
-from slackkit import AppFactory, QuietHandler, Running, ThreadingWSGIServer, make_settings
+from slackkit import (
+    AppFactory,
+    PgSchema,
+    Running,
+    make_settings,
+    postgres_schema,
+    serve_in_thread,
+)
 
 from bot.slack.runtime import build_bot
-from bot.slack.wsgi import WsgiApp
+
+
+@pytest.fixture
+def postgres() -> Iterator[PgSchema]:
+    """A fresh PostgreSQL schema, dropped afterwards (skipped without a server, failed in CI)."""
+    with postgres_schema() as schema:
+        yield schema
 
 
 @pytest.fixture
@@ -39,14 +50,7 @@ def app_factory(
     def start(**overrides: Any) -> Running:
         settings = make_settings(tmp_path, fake_slack, knowledge_copy, **overrides)
         bot = build_bot(settings, "http")
-        server = make_server(
-            "127.0.0.1",
-            0,
-            WsgiApp(bot),
-            server_class=ThreadingWSGIServer,
-            handler_class=QuietHandler,
-        )
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        server = serve_in_thread(bot)
 
         def stop() -> None:
             server.shutdown()

@@ -3,26 +3,71 @@ which conftest pytest loaded last)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import pytest
 from slack_fakes import FakeSlack
 from slack_signed import SECRET, SlackClientSide, http
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.slack.runtime import Bot
+from bot.slack.wsgi import WsgiApp
 
 CURATOR = "U0CURATOR"
+POSTGRES_URL = os.environ.get(
+    "ROLEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@dataclass(frozen=True)
+class PgSchema:
+    """A fresh PostgreSQL schema: its name, a URL whose connections use it, and an admin engine."""
+
+    name: str
+    url: str
+    admin: Engine
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[PgSchema]:
+    """A fresh schema on the test server, dropped (with everything in it) afterwards. Skips
+    when the server is unreachable, except under CI (``CI=true``), where it fails."""
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect():
+            pass
+    except Exception as error:
+        admin.dispose()
+        reason = f"PostgreSQL is unreachable ({type(error).__name__})"
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    schema = f"rolebot_test_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield PgSchema(schema, url.render_as_string(hide_password=False), admin)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -32,6 +77,20 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+
+def serve_in_thread(bot: Bot) -> WSGIServer:
+    """``bot`` served as a gunicorn worker serves it (its WSGI app and /healthz) by a threaded
+    wsgiref server on a free loopback port; shut it down and close it afterwards."""
+    server = make_server(
+        "127.0.0.1",
+        0,
+        WsgiApp(bot),
+        server_class=ThreadingWSGIServer,
+        handler_class=QuietHandler,
+    )
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
 
 
 def make_settings(tmp_path: Path, fake: FakeSlack, knowledge: Path, **overrides: Any) -> Settings:

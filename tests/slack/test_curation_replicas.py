@@ -7,9 +7,7 @@ validate pass. On PostgreSQL with two replicas (and a third started later), on S
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +16,11 @@ import pytest
 import yaml
 from slack_fakes import Call, FakeSlack
 from slack_signed import mention
-from slackkit import CURATOR, Served, process_env, run_rolebot, serve
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from slackkit import CURATOR, Served, postgres_schema, process_env, run_rolebot, serve
 
 from bot.slack.blocks.safe import decode_value
 from bot.store import SqlStore, open_store_url
 
-POSTGRES_URL = os.environ.get(
-    "ROLEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BY_CLI = "who owns the quarterly vendor escrow audit schedule?"
 BY_BUTTON = "who keeps the llama petting zoo permits current?"
 ANNOUNCED = "A curator answered this"
@@ -40,25 +33,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shared' / 'rolebot.db'}"
         return
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except Exception as error:
-        admin.dispose()
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(f"PostgreSQL is unreachable ({type(error).__name__})")
-        pytest.skip(f"PostgreSQL is unreachable ({type(error).__name__})")
-    schema = f"rolebot_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema() as schema:
+        yield schema.url
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

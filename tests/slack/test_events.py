@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import time
 
 import pytest
+from knowledgekit import settle
 from slack_fakes import BOT_ID, BOT_USER_ID
 from slack_signed import mention, message
 from slackkit import Running
@@ -206,8 +205,7 @@ def test_edited_knowledge_is_used_without_a_restart(running: Running) -> None:
         "    distinction: when\n"
         "    answer: The grooming rota is one project's schedule, so its Project Manager owns it.\n"
     )
-    past = time.time() - 5  # saved a few seconds ago, then moved in: the folder is still
-    os.utime(draft, (past, past))
+    settle(draft)  # saved a few seconds ago, then moved in: the folder is still
     draft.replace(running.knowledge_dir / "llamas.yaml")
     running.slack.event(mention(question))
     second = running.fake.wait_for("chat.postMessage", 2)[-1]

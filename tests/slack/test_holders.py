@@ -5,8 +5,6 @@ answers that name them, signed requests against the loopback Web API, on SQLite 
 from __future__ import annotations
 
 import json
-import os
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from knowledgekit import settle
 from slack_fakes import Call
 from slack_signed import mention, message
-from slackkit import CURATOR, AppFactory, Running
-from sqlalchemy import create_engine, insert
-from sqlalchemy.engine import make_url
+from slackkit import CURATOR, AppFactory, Running, postgres_schema
+from sqlalchemy import insert
 
 from bot.cli import main
 from bot.slack.blocks.holders import holder_names
@@ -28,9 +26,6 @@ from bot.store.holders import Holder, HolderStore
 from bot.store.migrate import upgrade
 from bot.store.models import RoleHolder
 
-POSTGRES_URL = os.environ.get(
-    "ROLEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 PAYMENTS = "C0PAYMENTS"
 ROADMAP = "who decides what goes on the roadmap?"
 BOB = "<@U0BOB0001|bob>"
@@ -41,35 +36,13 @@ CLOSE_CALLS = ["who owns the schedule", "who owns status reports", "who tracks r
 @pytest.fixture
 def pg_database(tmp_path: Path) -> Iterator[str]:
     """A fresh PostgreSQL schema at head, dropped afterwards (skipped without a server)."""
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except Exception as error:
-        admin.dispose()
-        reason = f"PostgreSQL is unreachable ({type(error).__name__})"
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    schema = f"rolebot_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = (
-        make_url(POSTGRES_URL)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    engine = create_db_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    try:
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema() as schema:
+        engine = create_db_engine(schema.url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        yield schema.url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -241,6 +214,20 @@ def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     nothing_changed(running)
 
 
+def test_invisible_characters_never_reach_the_stored_holders(running: Running) -> None:
+    """Zero-width and bidi characters pasted into ``/role set`` are removed before the role and
+    the people are read: the role is found, and no stored name or reply carries them."""
+    reply = command(running, "set prod\u00aduct man\u200bager <@U0BOB0001|b\u202eob\u2066>")
+    assert "Done" in reply.dump(), reply.dump()
+    store = running.bot.service.holders.store
+    assert store is not None
+    (held,) = store.list([PAYMENTS])
+    assert held.role_id == "product_manager"
+    assert [(h.id, h.label) for h in held.holders] == [("U0BOB0001", "bob")]
+    shown = command(running, "holders").dump()
+    assert not any(c in shown for c in "\u00ad\u200b\u202e\u2066"), shown
+
+
 def test_unknown_role_suggests_the_nearest(running: Running) -> None:
     reply = command(running, f"set techincal {BOB}")
     sent = reply.dump()
@@ -329,8 +316,7 @@ def _write_settled(path: Path, text: str) -> None:
     """Write a knowledge file as if saved a few seconds ago: the folder is still, so a running
     app loads it on the next question."""
     path.write_text(text)
-    past = time.time() - 5
-    os.utime(path, (past, past))
+    settle(path)
 
 
 def test_a_direct_message_names_the_workspace_default(running: Running) -> None:

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import logging
 import os
-import time
-from pathlib import Path
 
 import pytest
+from knowledgekit import settle
 from slack_signed import message
 from slackkit import Running
 
 QUESTION = "who owns the product roadmap?"
-
-
-def _age(folder: Path) -> None:
-    """As if the last edit were a few seconds ago: the folder has been still since."""
-    past = time.time() - 5
-    for path in folder.iterdir():
-        os.utime(path, (past, past), follow_symlinks=False)
 
 
 def _ask(running: Running) -> str:
@@ -43,7 +35,7 @@ def test_a_truncated_faq_is_an_error_and_the_knowledge_stays(
     entries = _entries(running)
     faq = running.knowledge_dir / "faq.yaml"
     faq.write_bytes(b"")  # what `cp` and `cat >` leave before they write
-    _age(running.knowledge_dir)
+    settle(*running.knowledge_dir.iterdir())
     assert _ask(running).startswith("Product Manager")
     assert _entries(running) == entries
     (error,) = [m for m in _errors(caplog) if "faq.yaml" in m]
@@ -60,7 +52,7 @@ def test_a_half_written_file_is_not_loaded_while_it_is_being_written(
     assert _ask(running).startswith("Product Manager")
     assert not [m for m in _errors(caplog) if "knowledge" in m]  # not even tried
     faq.write_bytes(whole)
-    _age(running.knowledge_dir)
+    settle(*running.knowledge_dir.iterdir())
     assert _ask(running).startswith("Product Manager")
     assert not [m for m in _errors(caplog) if "knowledge" in m]
 
@@ -70,7 +62,7 @@ def test_a_removed_faq_leaves_no_entries_which_is_an_error(
 ) -> None:
     entries = _entries(running)
     (running.knowledge_dir / "faq.yaml").unlink()
-    _age(running.knowledge_dir)
+    settle(*running.knowledge_dir.iterdir())
     assert _ask(running).startswith("Product Manager")
     assert _entries(running) == entries
     messages = _errors(caplog)
@@ -83,7 +75,7 @@ def test_a_fifo_among_the_knowledge_files_blocks_nothing(
     running: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
     os.mkfifo(running.knowledge_dir / "team.yaml")
-    _age(running.knowledge_dir)
+    settle(*running.knowledge_dir.iterdir())
     assert _ask(running).startswith("Product Manager")
     assert running.get("/healthz").json()["knowledge_entries"] > 0
     assert any("named pipe" in m and "team.yaml" in m for m in _errors(caplog))
@@ -93,6 +85,6 @@ def test_a_link_to_dev_zero_is_refused_without_reading_it(
     running: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
     (running.knowledge_dir / "team.yaml").symlink_to("/dev/zero")
-    _age(running.knowledge_dir)
+    settle(*running.knowledge_dir.iterdir())
     assert _ask(running).startswith("Product Manager")
     assert any("character device" in m and "team.yaml" in m for m in _errors(caplog))

@@ -6,20 +6,18 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import make_server
 
 import pytest
 from slack_fakes import FakeSlack
 from slack_signed import SlackClientSide, mention, message
-from slackkit import CURATOR, QuietHandler, Running, ThreadingWSGIServer, make_settings
+from slackkit import CURATOR, Running, make_settings, serve_in_thread
 
 from bot.config import Settings
 from bot.core.knowledge.paths import bundled_knowledge_dir
 from bot.slack.runtime import build_bot
-from bot.slack.wsgi import EVENTS_PATH, WsgiApp
+from bot.slack.wsgi import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "who owns the product roadmap?"
@@ -81,14 +79,7 @@ def observed() -> tuple[list[str], list[str]]:
         shutil.copytree(bundled_knowledge_dir(), knowledge)
         fake = FakeSlack().start()
         bot = build_bot(make_settings(tmp, fake, knowledge), "http")
-        server = make_server(
-            "127.0.0.1",
-            0,
-            WsgiApp(bot),
-            server_class=ThreadingWSGIServer,
-            handler_class=QuietHandler,
-        )
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        server = serve_in_thread(bot)
         try:
             slack = SlackClientSide(f"http://127.0.0.1:{server.server_address[1]}{EVENTS_PATH}")
             for channel in ("C0LISTEN", "G0LISTEN", "G0MPIM"):

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from knowledgekit import settle
 from prometheus_client.parser import text_string_to_metric_families
 from slack_fakes import FakeSlack
 from slack_signed import SECRET, SlackClientSide, http, mention
-from slackkit import Running
+from slackkit import Running, free_port, rolebot_command
 
 ANSWERED = "who owns the product roadmap?"
 UNANSWERED = "who waters the office plants on the third floor?"
@@ -140,17 +139,6 @@ def test_metrics_and_healthz_refuse_other_methods(running: Running) -> None:
 
 
 # ------------------------------------------------------------------------------ two workers
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rolebot() -> list[str]:
-    script = Path(sys.executable).with_name("rolebot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
-
-
 @pytest.fixture
 def two_workers(
     tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
@@ -172,9 +160,9 @@ def two_workers(
             "TMPDIR": str(temp),
         }
     )
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
-        [*_rolebot(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        [*rolebot_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -236,8 +224,7 @@ def test_two_workers_add_up_and_share_knowledge_reloads(
         "    distinction: how\n"
         "    answer: The zebra crossing rota is one project's schedule, run by its manager.\n"
     )
-    past = time.time() - 5  # saved a few seconds ago, then moved in: the folder is still
-    os.utime(draft, (past, past))
+    settle(draft)  # saved a few seconds ago, then moved in: the folder is still
     draft.replace(knowledge_copy / "team.yaml")
     sent = 0
     deadline = time.monotonic() + 20

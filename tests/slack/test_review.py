@@ -61,6 +61,14 @@ def _told(running: Running, event: dict[str, str]) -> list[Call]:
     ]
 
 
+def _promote_to_program(running: Running) -> Call:
+    """A curator clicks "Promote: Program" in the review list: the response that follows."""
+    listing = _unanswered(running)
+    promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: Program")
+    running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
+    return _responded(running, "promote")
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -68,10 +76,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_promote_is_answered_next_time_and_the_asker_is_told_once(running: Running) -> None:
     files = _files(running.knowledge_dir)
     event = _asked(running)
-    listing = _unanswered(running)
-    promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: Program")
-    running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
-    done = _responded(running, "promote")
+    done = _promote_to_program(running)
     assert done.args["replace_original"] is True
     assert "Promoted 1 question to the Program Manager" in done.args["text"]
     assert "No open questions" in done.dump()  # the refreshed list follows
@@ -128,10 +133,7 @@ def test_the_asker_thread_gone_is_logged_and_skipped(
 def test_a_curator_writes_the_answer_in_a_modal(running: Running) -> None:
     files = _files(running.knowledge_dir)
     event = _asked(running)
-    listing = _unanswered(running)
-    promote = next(b for b in listing.buttons() if b["text"]["text"] == "Promote: Program")
-    running.slack.click(promote, running.respond_url("promote"), user=CURATOR, ephemeral=True)
-    done = _responded(running, "promote")
+    done = _promote_to_program(running)
     (told,) = running.fake.wait_for(
         "chat.postMessage", where=lambda c: "curator answered" in c.args["text"]
     )

@@ -16,36 +16,26 @@ from pathlib import Path
 import pytest
 from slack_fakes import FakeSlack, FakeSocketModeServer
 from slack_signed import SECRET, SlackClientSide, event_body, http, mention
+from slackkit import (
+    POSTGRES_URL,
+    PgSchema,
+    free_port,
+    process_env,
+    rolebot_command,
+    run_rolebot,
+)
 
-ROLEBOT = Path(sys.executable).with_name("rolebot")
 ANSWERED = "who owns the product roadmap?"
 
 
-def _command() -> list[str]:
-    return [str(ROLEBOT)] if ROLEBOT.exists() else [sys.executable, "-m", "bot"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env(tmp_path: Path, fake: FakeSlack, knowledge: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROLEBOT_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-test-token",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.url,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'rolebot.db'}",
-            "ROLEBOT_DATA_DIR": str(tmp_path / "data"),
-            "ROLEBOT_KNOWLEDGE_DIR": str(knowledge),
-            "ROLEBOT_LOG_LEVEL": "INFO",
-        }
-    )
-    env.update(extra)
-    return env
+    """:func:`slackkit.process_env` with a SQLite file and data folder in ``tmp_path``."""
+    values = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rolebot.db'}",
+        "ROLEBOT_DATA_DIR": str(tmp_path / "data"),
+        "ROLEBOT_KNOWLEDGE_DIR": str(knowledge),
+    }
+    return process_env(fake, **{**values, **extra})
 
 
 def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> tuple[int, str]:
@@ -67,9 +57,9 @@ def serve(
 
 
 def _serving(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
-        [*_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        [*rolebot_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -131,15 +121,7 @@ def test_serve_without_the_signing_secret_says_which_variable(
 ) -> None:
     env = _env(tmp_path, fake_slack, knowledge_copy)
     del env["SLACK_SIGNING_SECRET"]
-    result = subprocess.run(
-        [*_command(), "serve", "--port", str(_free_port())],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-    )
+    result = run_rolebot(env, tmp_path, "serve", "--port", str(free_port()))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "rolebot: error: SLACK_SIGNING_SECRET is not set: it is required for http mode "
@@ -151,7 +133,7 @@ def test_run_without_the_app_token_says_which_variable(
     tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
 ) -> None:
     result = subprocess.run(
-        [*_command(), "run"],
+        [*rolebot_command(), "run"],
         env=_env(tmp_path, fake_slack, knowledge_copy),
         cwd=tmp_path,
         capture_output=True,
@@ -181,7 +163,11 @@ def test_run_connects_over_socket_mode_and_answers(
     env = _env(tmp_path, fake_slack, knowledge_copy, SLACK_APP_TOKEN="xapp-test-token")
     del env["SLACK_SIGNING_SECRET"]  # not needed in Socket Mode
     process = subprocess.Popen(
-        [*_command(), "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [*rolebot_command(), "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         (opened,) = fake_slack.wait_for("apps.connections.open", timeout=30)
@@ -390,7 +376,7 @@ def _socket_mode(
     env = _env(tmp_path, fake_slack, knowledge, SLACK_APP_TOKEN="xapp-test-token")
     del env["SLACK_SIGNING_SECRET"]
     return subprocess.Popen(
-        [*prefix, *_command(), "run"],
+        [*prefix, *rolebot_command(), "run"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -543,16 +529,8 @@ def test_a_token_slack_refuses_stops_start_up_with_one_line(
 ) -> None:
     fake_slack.fail("auth.test", 200, body={"ok": False, "error": error})
     env = _env(tmp_path, fake_slack, knowledge_copy, SLACK_APP_TOKEN="xapp-test-token")
-    args = ["serve", "--port", str(_free_port())] if command == "serve" else ["run"]
-    result = subprocess.run(
-        [*_command(), *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-    )
+    args = ["serve", "--port", str(free_port())] if command == "serve" else ["run"]
+    result = run_rolebot(env, tmp_path, *args)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"rolebot: error: SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User "
@@ -602,38 +580,22 @@ def test_healthz_reports_slack_down_once_the_token_is_refused(
 
 
 # ---------------------------------------------------------------------- PostgreSQL cut
-POSTGRES_URL = os.environ.get(
-    "ROLEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.mark.postgres
 @pytest.mark.timeout(180)
 def test_a_worker_lost_while_postgres_is_cut_is_replaced_and_answers(
-    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path, postgres: PgSchema
 ) -> None:
     """PostgreSQL becomes unreachable, then a worker dies: its replacement boots without the
     database, the server stays up and answers; the questions reach PostgreSQL once it is back."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
     from storekit import TcpProxy, schema_url
 
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except Exception as error:
-        admin.dispose()
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(f"PostgreSQL is unreachable: {type(error).__name__}")
-        pytest.skip(f"PostgreSQL is unreachable ({type(error).__name__})")
-    schema = f"rolebot_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin, schema = postgres.admin, postgres.name
     parsed = make_url(POSTGRES_URL)
     proxy = TcpProxy((parsed.host or "127.0.0.1", parsed.port or 5432))
     proxy.start()
@@ -641,7 +603,11 @@ def test_a_worker_lost_while_postgres_is_cut_is_replaced_and_answers(
         url = schema_url(POSTGRES_URL, schema, host="127.0.0.1", port=proxy.port)
         env = _env(tmp_path, fake_slack, knowledge_copy, DATABASE_URL=url)
         upgrade = subprocess.run(
-            [*_command(), "db", "upgrade"], env=env, capture_output=True, text=True, check=False
+            [*rolebot_command(), "db", "upgrade"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert upgrade.returncode == 0, upgrade.stderr
         serving = _serving(tmp_path, env)
@@ -680,6 +646,3 @@ def test_a_worker_lost_while_postgres_is_cut_is_replaced_and_answers(
             serving.close()
     finally:
         proxy.stop()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -13,12 +14,16 @@ from slack_fakes import FakeSlack
 from slack_signed import event_body, mention
 from slackkit import make_settings
 
+from bot.cli.context import Context
+from bot.cli.slack import prepare
 from bot.config import Settings
 from bot.core.engine import Engine
+from bot.core.knowledge.changes import NEW_ENTRY, KnowledgeChange
 from bot.errors import ConfigError
 from bot.slack.app import create_app
 from bot.slack.logs import JsonFormatter, configure_logging
 from bot.slack.runtime import build_bot
+from bot.store import open_store
 
 
 def test_building_the_app_calls_nothing(
@@ -88,3 +93,32 @@ def test_json_formatter_includes_the_traceback() -> None:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     data = json.loads(JsonFormatter().format(record))
     assert "ValueError: boom" in data["exception"]
+
+
+def test_a_worker_booting_while_the_database_is_down_answers_the_curated_changes(
+    tmp_path: Path, fake_slack: FakeSlack, knowledge_copy: Path
+) -> None:
+    """``rolebot serve``: the master reads the curated changes before forking, so a worker that
+    replaces a lost one while the database is unreachable answers what its siblings answer."""
+    question = "who keeps the llama petting zoo permits current?"
+    folder = tmp_path / "db"
+    settings = make_settings(
+        tmp_path, fake_slack, knowledge_copy, database_url=f"sqlite:///{folder / 'rolebot.db'}"
+    )
+    store = open_store(settings)
+    change = KnowledgeChange(
+        NEW_ENTRY, "llama-permits", "program_manager", "how", (question,), "The Program Manager."
+    )
+    store.append_change(change, expected_revision=store.knowledge_revision(), by=None)
+    store.close()
+    context = Context(argparse.Namespace())
+    context.settings = settings  # type: ignore[misc]  # the cached property, given
+    prepare(context, "http")  # the master: database, knowledge, token
+    folder.rename(tmp_path / "gone")  # the database is unreachable from here on
+    bot = build_bot(settings, "http", engine=context.engine, check_schema=False)  # a worker
+    try:
+        answer = bot.engine.ask(question)
+        assert answer.outcome == "answered" and answer.entry is not None
+        assert answer.entry.id == "llama-permits"
+    finally:
+        bot.close()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select
 from storekit import StoreFactory
 
 from bot.errors import StoreError
-from bot.store import SqlStore
+from bot.store import SqlStore, open_store_url
 from bot.store.holders import Holder, HolderError, HolderStore, holder_store
 from bot.store.models import RoleHolder, RoleHolderChange
 
@@ -172,3 +174,42 @@ def test_a_database_that_is_down_is_one_line(store: SqlStore) -> None:
     with pytest.raises(StoreError, match="saving role holders in the database"):
         broken.set("C0PAY", PM, [Holder("U0BOB0001")], by=None)
     assert held.list() == []
+
+
+def test_while_the_database_is_down_answers_neither_wait_nor_lose_the_holders(
+    tmp_path: Path,
+) -> None:
+    """Every answer in a channel reads its holders: while the database is unreachable the last
+    holders read are used, and the database is tried again only after a pause, so an answer
+    never waits a connection timeout each time (nor logs a traceback each time)."""
+    folder = tmp_path / "db"
+    store = open_store_url(f"sqlite:///{folder / 'rolebot.db'}", tmp_path / "data", migrate=True)
+    try:
+        held = holders(store)  # no cache: every read goes to the database
+        held.set("C0PAY", PM, [Holder("U0BOB0001", "bob")], by=None)
+        assert held.for_channel("C0PAY")[PM].ids == ("U0BOB0001",)
+        attempts: list[int] = []
+        event.listen(store.engine, "do_connect", lambda *args: attempts.append(1))
+        folder.rename(tmp_path / "moved")  # the database is gone
+        store.engine.dispose()
+        for _ in range(5):
+            assert held.for_channel("C0PAY")[PM].ids == ("U0BOB0001",)  # the last read
+        with pytest.raises(StoreError, match="unavailable"):
+            held.for_channel("C0OTHER")  # never read: no holders to fall back on
+        assert len(attempts) == 1, "the database was tried again at once"
+        (tmp_path / "moved").rename(folder)
+        time.sleep(held.retry_interval + 0.1)
+        held.set("C0PAY", PM, [Holder("U0ANN0001", "ann")], by=None)
+        assert held.for_channel("C0PAY")[PM].ids == ("U0ANN0001",)  # back: read again
+    finally:
+        store.close()
+
+
+def test_a_negative_history_limit_is_refused_on_every_database(store: SqlStore) -> None:
+    """PostgreSQL refuses ``LIMIT -1`` (which SQLite reads as "no limit"): a clear error on both,
+    never a database failure."""
+    held = holders(store)
+    held.set("C0PAY", PM, [Holder("U0BOB0001", "bob")], by=None)
+    with pytest.raises(HolderError, match="a limit of -1 changes: give 0 or more"):
+        held.history(limit=-1)
+    assert len(held.history(limit=0)) == 0

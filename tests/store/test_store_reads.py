@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from storekit import record
 
-from bot.store import open_store_url
+from bot.store import SqlStore, open_store_url
 
 ROLEBOT = Path(sys.executable).with_name("rolebot")
 
@@ -74,31 +74,31 @@ def test_curator_reads_work_while_a_writer_holds_the_lock(
         assert "C0LOCKED" not in result.stdout
 
 
-def test_store_reads_and_the_health_check_work_while_a_writer_holds_the_lock(
-    locked_database: Path,
-) -> None:
+@pytest.fixture
+def locked_store(locked_database: Path) -> Iterator[SqlStore]:
+    """A store on the locked file, waiting at most 0.2 s for the lock."""
     store = open_store_url(
         f"sqlite:///{locked_database}", locked_database.parent / "data", migrate=False,
         busy_timeout=0.2,
     )  # fmt: skip
     try:
-        assert [q.text for q in store.list_questions()] == ["who signs off the vendor contract?"]
-        assert store.healthy()
-        assert store.listening("C0GENERAL") is False
+        yield store
     finally:
         store.close()
+
+
+def test_store_reads_and_the_health_check_work_while_a_writer_holds_the_lock(
+    locked_store: SqlStore,
+) -> None:
+    store = locked_store
+    assert [q.text for q in store.list_questions()] == ["who signs off the vendor contract?"]
+    assert store.healthy()
+    assert store.listening("C0GENERAL") is False
 
 
 def test_a_write_still_waits_for_the_lock_and_then_goes_to_the_spool(
-    locked_database: Path,
+    locked_store: SqlStore,
 ) -> None:
     """Writes keep BEGIN IMMEDIATE: they wait (politely) for the writer, then spool."""
-    store = open_store_url(
-        f"sqlite:///{locked_database}", locked_database.parent / "data", migrate=False,
-        busy_timeout=0.2,
-    )  # fmt: skip
-    try:
-        store.log_question(record("who owns the launch checklist?"))
-        assert store.spool.count() == 1
-    finally:
-        store.close()
+    locked_store.log_question(record("who owns the launch checklist?"))
+    assert locked_store.spool.count() == 1

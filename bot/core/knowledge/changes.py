@@ -17,7 +17,6 @@ Nothing here knows where the log is stored.
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +26,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from bot.core.knowledge.loader import load_knowledge
+from bot.core.knowledge.loader import load_knowledge, read_knowledge_file
 from bot.core.knowledge.model import Knowledge
 from bot.core.knowledge.writer import PROMOTED_FILE, NewEntry, append_entries, edit_entries
 from bot.core.normalize import normalize
@@ -128,7 +127,8 @@ def write_changes(source: Path, target: Path, changes: Sequence[KnowledgeChange]
     target.mkdir(parents=True, exist_ok=True)
     if source.resolve() != target.resolve():
         for path in _knowledge_files(source):
-            shutil.copyfile(path, target / path.name)  # follows links: the content is copied
+            # As the loader reads it: a link's content, never a FIFO, a device or over the limit.
+            (target / path.name).write_bytes(read_knowledge_file(path))
     plan = _Plan(_Index(target))
     answered = _contained_answers(plan.index, changes)
     applied = [plan.apply(change, position in answered) for position, change in enumerate(changes)]

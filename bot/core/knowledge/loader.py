@@ -159,6 +159,16 @@ def load_knowledge(directory: Path) -> Knowledge:
     return builder.finish(digest.hexdigest())
 
 
+def read_knowledge_file(path: Path) -> bytes:
+    """One knowledge file's bytes, read as :func:`load_knowledge` reads them (a regular file,
+    at most :data:`MAX_FILE_BYTES`). Raises :class:`KnowledgeError` naming the file."""
+    builder = _Builder(path.parent)
+    raw = builder.read(path)
+    if raw is None:
+        raise KnowledgeError(builder.problems)
+    return raw
+
+
 # --------------------------------------------------------------------------- line numbers
 class _Lines:
     """Maps a path inside a YAML document (keys and indexes) to its 1-based line."""
@@ -356,54 +366,38 @@ class _Builder:
         Only regular files are read (a FIFO would block, ``/dev/zero`` never ends), opened
         without waiting, and never more than :data:`MAX_FILE_BYTES` plus one byte."""
         name = _display_name(path)
+        fix = "make it a readable file, or move it out of the knowledge folder"
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             try:
-                mode = os.fstat(fd).st_mode
+                info = os.fstat(fd)
+                mode = info.st_mode
                 if not stat.S_ISREG(mode):
-                    self.problems.append(
-                        Problem(
-                            name,
-                            None,
-                            None,
-                            None,
-                            f"cannot be read (it is {_file_kind(mode)}, not a regular file)",
-                            "make it a readable file, or move it out of the knowledge folder",
-                        )
-                    )
+                    message = f"cannot be read (it is {_file_kind(mode)}, not a regular file)"
+                    self.whole(name, message, fix)
                     return None
                 with os.fdopen(os.dup(fd), "rb") as handle:
                     raw = handle.read(MAX_FILE_BYTES + 1)
             finally:
                 os.close(fd)
-            if len(raw) > MAX_FILE_BYTES:
-                size = max(len(raw), path.stat().st_size)
-                self.problems.append(
-                    Problem(
-                        name,
-                        None,
-                        None,
-                        None,
-                        f"the file is {size / 1e6:.1f} MB, over the limit of "
-                        f"{MAX_FILE_BYTES / 1e6:.0f} MB for one knowledge file",
-                        "split it into several .yaml files in the folder, or move it out "
-                        "if it is not knowledge",
-                    )
-                )
-                return None
-            return raw
         except OSError as exc:
-            self.problems.append(
-                Problem(
-                    name,
-                    None,
-                    None,
-                    None,
-                    f"cannot be read ({exc.strerror or exc})",
-                    "make it a readable file, or move it out of the knowledge folder",
-                )
+            self.whole(name, f"cannot be read ({exc.strerror or exc})", fix)
+            return None
+        if len(raw) > MAX_FILE_BYTES:
+            size = max(len(raw), info.st_size)
+            self.whole(
+                name,
+                f"the file is {size / 1e6:.1f} MB, over the limit of "
+                f"{MAX_FILE_BYTES / 1e6:.0f} MB for one knowledge file",
+                "split it into several .yaml files in the folder, or move it out "
+                "if it is not knowledge",
             )
             return None
+        return raw
+
+    def whole(self, name: str, message: str, fix: str) -> None:
+        """A problem of a whole file or folder (no line, entry or field)."""
+        self.problems.append(Problem(name, None, None, None, message, fix))
 
     def add_file(self, path: Path, raw: bytes) -> None:
         name = _display_name(path)
@@ -463,27 +457,17 @@ class _Builder:
         entries = self._entries()
         off_topic = self._off_topic(entries)
         if not entries and not self.problems:
-            self.problems.append(
-                Problem(
-                    _display_name(self.directory),
-                    None,
-                    None,
-                    None,
-                    "no FAQ entries: a knowledge base without them would decline every question",
-                    "add entries (see the bundled faq.yaml); if faq.yaml was just emptied or "
-                    "removed, restore it",
-                )
+            self.whole(
+                _display_name(self.directory),
+                "no FAQ entries: a knowledge base without them would decline every question",
+                "add entries (see the bundled faq.yaml); if faq.yaml was just emptied or "
+                "removed, restore it",
             )
         if not self.roles and not self.problems:
-            self.problems.append(
-                Problem(
-                    _display_name(self.directory),
-                    None,
-                    None,
-                    None,
-                    "no roles defined",
-                    "add roles.yaml with the four roles",
-                )
+            self.whole(
+                _display_name(self.directory),
+                "no roles defined",
+                "add roles.yaml with the four roles",
             )
         declared = {item.values.get("id") for item in self.roles}
         missing = [r for r in ROLE_IDS if r not in declared]

@@ -37,6 +37,7 @@ PROMOTED_FILE = "promoted.yaml"
 """Where new entries from the unanswered log go, inside the knowledge folder."""
 
 PROMOTED_HEADER = """\
+# yaml-language-server: $schema=knowledge.schema.json
 # rolebot FAQ entries promoted from questions people asked that rolebot could not answer.
 #
 # Written by `rolebot unanswered promote` (and the Slack App Home). Same format as faq.yaml.
