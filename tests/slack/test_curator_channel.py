@@ -153,7 +153,13 @@ def ts_of(running: Running, question_text: str) -> str:
         post_id = conn.exec_driver_sql(
             f"SELECT curator_post_id FROM unanswered_questions WHERE id = {question.id}"
         ).scalar()
-    state = posts_of(running).state(int(post_id))
+    # The ts is stored once chat.postMessage has answered, which the fake sees a moment before.
+    deadline = time.monotonic() + 5
+    while True:
+        state = posts_of(running).state(int(post_id))
+        if (state is not None and state.post.message_ts) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert state is not None and state.post.message_ts
     return state.post.message_ts
 

@@ -118,7 +118,9 @@ def test_append_entry_creates_the_file_with_a_header(tmp_path: Path) -> None:
     append_entry(path, NewEntry("one", ("who owns one",), "project_manager", "how", "Draft one."))
     append_entry(path, NewEntry("two", ("who owns two", "no"), "product_manager", "why", "Two."))
     text = path.read_text()
-    assert text.startswith("# rolebot FAQ entries promoted")
+    schema_line, header = text.splitlines()[:2]
+    assert schema_line == "# yaml-language-server: $schema=knowledge.schema.json"
+    assert header.startswith("# rolebot FAQ entries promoted")
     data = yaml.safe_load(text)
     assert [e["id"] for e in data["entries"]] == ["one", "two"]
     assert data["entries"][1]["questions"] == ["who owns two", "no"]
