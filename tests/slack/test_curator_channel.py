@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_fakes import Call
 from slack_signed import block_actions, mention
-from slackkit import CURATOR, AppFactory, Running
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from slackkit import CURATOR, AppFactory, Running, postgres_schema
 
 from bot.cli import main
 from bot.config import Settings
@@ -33,9 +29,6 @@ from bot.store.curator_posts import CuratorPostStore, curator_post_store
 from bot.store.engine import create_db_engine
 from bot.store.migrate import upgrade
 
-POSTGRES_URL = os.environ.get(
-    "ROLEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 CURATORS = "C0CURATORS"
 ASKERS = "C0ASKERS"
 QUESTION = "who owns the quarterly llama grooming budget?"
@@ -47,35 +40,13 @@ OTHER = "who books the zeppelin hangar for the offsite?"
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL schema at head, dropped afterwards (skipped without a server)."""
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except Exception as error:
-        admin.dispose()
-        reason = f"PostgreSQL is unreachable ({type(error).__name__})"
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    schema = f"rolebot_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = (
-        make_url(POSTGRES_URL)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    engine = create_db_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    try:
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema() as schema:
+        engine = create_db_engine(schema.url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        yield schema.url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
