@@ -24,6 +24,8 @@ from slackkit import (
 )
 
 from bot.slack.runtime import build_bot
+from bot.store.engine import create_db_engine
+from bot.store.migrate import upgrade
 
 
 @pytest.fixture
@@ -31,6 +33,25 @@ def postgres() -> Iterator[PgSchema]:
     """A fresh PostgreSQL schema, dropped afterwards (skipped without a server, failed in CI)."""
     with postgres_schema() as schema:
         yield schema
+
+
+@pytest.fixture
+def pg_database(postgres: PgSchema) -> str:
+    """A fresh PostgreSQL schema migrated to head (skipped without a server, failed in CI)."""
+    engine = create_db_engine(postgres.url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return postgres.url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes it runs twice: on a fresh SQLite file and on PostgreSQL at head."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rolebot.db'}"
+    return str(request.getfixturevalue("pg_database"))
 
 
 @pytest.fixture

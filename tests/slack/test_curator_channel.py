@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,15 +19,13 @@ from urllib.parse import urlencode
 import pytest
 from slack_fakes import Call
 from slack_signed import block_actions, mention
-from slackkit import CURATOR, AppFactory, Running, postgres_schema
+from slackkit import CURATOR, AppFactory, Running
 
 from bot.cli import main
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.store import SqlStore
 from bot.store.curator_posts import CuratorPostStore, curator_post_store
-from bot.store.engine import create_db_engine
-from bot.store.migrate import upgrade
 
 CURATORS = "C0CURATORS"
 ASKERS = "C0ASKERS"
@@ -37,25 +35,6 @@ OTHER = "who books the zeppelin hangar for the offsite?"
 
 
 # ---------------------------------------------------------------------- the databases
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL schema at head, dropped afterwards (skipped without a server)."""
-    with postgres_schema() as schema:
-        engine = create_db_engine(schema.url)
-        try:
-            upgrade(engine)
-        finally:
-            engine.dispose()
-        yield schema.url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rolebot.db'}"
-    return str(request.getfixturevalue("pg_database"))
-
-
 @pytest.fixture
 def app(app_factory: AppFactory, database_url: str) -> Running:
     return app_factory(database_url=database_url, curator_channel=CURATORS)

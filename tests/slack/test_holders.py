@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from knowledgekit import settle
 from slack_fakes import Call
 from slack_signed import mention, message
-from slackkit import CURATOR, AppFactory, Running, postgres_schema
+from slackkit import CURATOR, AppFactory, Running
 from sqlalchemy import insert
 
 from bot.cli import main
@@ -23,7 +22,6 @@ from bot.slack.blocks.holders import holder_names
 from bot.slack.blocks.safe import encode_value
 from bot.store.engine import create_db_engine
 from bot.store.holders import Holder, HolderStore
-from bot.store.migrate import upgrade
 from bot.store.models import RoleHolder
 
 PAYMENTS = "C0PAYMENTS"
@@ -33,25 +31,6 @@ CLOSE_CALLS = ["who owns the schedule", "who owns status reports", "who tracks r
 
 
 # ---------------------------------------------------------------------- the databases
-@pytest.fixture
-def pg_database(tmp_path: Path) -> Iterator[str]:
-    """A fresh PostgreSQL schema at head, dropped afterwards (skipped without a server)."""
-    with postgres_schema() as schema:
-        engine = create_db_engine(schema.url)
-        try:
-            upgrade(engine)
-        finally:
-            engine.dispose()
-        yield schema.url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rolebot.db'}"
-    return str(request.getfixturevalue("pg_database"))
-
-
 @pytest.fixture
 def app(app_factory: AppFactory, database_url: str) -> Running:
     return app_factory(database_url=database_url)
