@@ -282,6 +282,23 @@ def test_scope_separates_one_project_from_several(engine: Engine) -> None:
     assert "project" not in listed.result.query.tokens  # every mention is one of several
 
 
+def test_one_project_named_twice_is_still_one_project(engine: Engine) -> None:
+    """A singular repeated with the same or no qualifier ("the project plan for the Orbit
+    pricing page project", "that one project") names one project, not several."""
+    analyze = engine.matcher.index.analyze
+    for text in (
+        "where's the project plan for the Orbit pricing page project and who maintains it?",
+        "who updates the project board for the Pebble analytics dashboard project",
+        "I need the plan for the Evergreen website project (just that one project). who has it?",
+    ):
+        query = analyze(text)
+        assert "project" in query.tokens and "projects" not in query.tokens, text
+        result = engine.ask(text).result
+        assert result.best is not None and result.best.role == "project_manager", text
+    two = analyze("who lines up the mobile project with the web project?")
+    assert "projects" in two.tokens and "project" not in two.tokens
+
+
 def test_confidence_is_a_probability_and_follows_the_answer(engine: Engine) -> None:
     sure = engine.ask("who decides whether we add offline mode?").result
     off = engine.ask("who owns the espresso machine?").result

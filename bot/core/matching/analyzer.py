@@ -142,7 +142,9 @@ class Analyzer:
         kinds: set[str] = set()
         words: list[str] = []
         tokens: list[str] = []
-        seen_singular: set[str] = set()
+        # Each scope singular ("project") and the words qualifying its mentions ("the *app*
+        # project"): mentions qualified differently name different ones.
+        qualifiers: dict[str, set[str]] = {}
         previous = ""
         links = frozenset() if phrasing else link_words(text)
         # Asking who: a cue word, roles to choose between ("product or program manager?"),
@@ -156,16 +158,19 @@ class Analyzer:
             if word in ("call", "calls") and previous in NOT_DECIDING_BEFORE_CALL:
                 # "on call", "a zoom call": a call, not a decision; "on call" is one word.
                 word = "oncall" if previous == "on" else "meeting"  # noqa: PLW2901
-            previous = word
+            before, previous = previous, word
             if word in links:
                 continue  # a link is what the question points at, not what it asks
             if word in OWNER_CUES or word in DECIDE_CUES:
                 asks_owner = True
             if word in SCOPE_SINGULARS:
-                repeated = word in seen_singular
-                seen_singular.add(word)
-                if repeated:
-                    word = word + "s"  # noqa: PLW2901 - the plural stands for both mentions
+                # "the app project ... the website project" are two projects; "the project plan
+                # for the Orbit pricing page project" and "just that one project" are one.
+                seen = qualifiers.setdefault(word, set())
+                if before and not is_stopword(before) and before not in SCOPE_SINGULARS:
+                    seen.add(before)
+                if len(seen) >= 2:
+                    word = word + "s"  # noqa: PLW2901 - the plural stands for every mention
             if word in WHY_CUES:
                 kinds.add("why")
                 continue
@@ -184,7 +189,7 @@ class Analyzer:
                 tokens.append(token)
         # "the app project, the website project": every mention means one of several projects,
         # so the singular does not pull to the one-project role.
-        several = {canonical(w) for w in seen_singular if canonical(w + "s") in tokens}
+        several = {canonical(w) for w in qualifiers if canonical(w + "s") in tokens}
         if several:
             kept = [(w, t) for w, t in zip(words, tokens, strict=True) if t not in several]
             words, tokens = [w for w, _ in kept], [t for _, t in kept]

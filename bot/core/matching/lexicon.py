@@ -47,7 +47,8 @@ STOPWORDS: frozenset[str] = frozenset(
 KEEP_WHOLE: frozenset[str] = frozenset("projects teams departments programs marketing".split())
 
 SCOPE_SINGULARS: frozenset[str] = frozenset("project team department program".split())
-"""Named twice in one question ("the web project and the app project"), they mean several."""
+"""Named twice with different qualifiers ("the web project and the app project"), they mean
+several; "the project plan for the web project" is still one."""
 
 # Question-kind cues. They are evidence, never an override: a matcher adds a small bonus to
 # entries whose distinction agrees, and never removes an answer because of them.
