@@ -202,12 +202,31 @@ def test_a_curated_phrasing_with_other_markup_and_case_is_exact(engine: Engine) 
         ("who's our TPM on the payments work", "technical_program_manager"),
         ("which project manager runs the Orbit migration?", "project_manager"),
         ("who's the program manager for the retail expansion", "program_manager"),
+        # A fragment that opens with the role and what it holds asks the same.
+        ("TPM for the payments re-platform?", "technical_program_manager"),
+        ("PROJECT MANAGER FOR THE LUMEN WEBSITE REFRESH PROJECT??", "project_manager"),
+        ("product owner on the Kestrel app?", "product_manager"),
     ],
 )
 def test_a_role_asked_for_by_name_is_the_answer(engine: Engine, question: str, role: str) -> None:
     answer = engine.ask(question)
     assert answer.outcome == "answered", answer.result.candidates[:2]
     assert answer.role is not None and answer.role.id == role
+
+
+def test_a_role_opening_a_longer_message_is_not_what_it_asks(knowledge: Knowledge) -> None:
+    from bot.core.matching.analyzer import Analyzer
+
+    analyzer = Analyzer(knowledge)
+    assert analyzer.analyze("TPM for the payments re-platform?").holder == (
+        "technical_program_manager"
+    )
+    for text in (
+        "product manager for Kestrel says the roadmap is frozen, who decides on the pricing?",
+        "product manager for the web app and the mobile app and the partner portal and the docs",
+        "our new product manager starts monday",
+    ):
+        assert analyzer.analyze(text).holder is None, text
 
 
 def test_a_role_named_in_an_off_topic_question_is_not_an_answer(engine: Engine) -> None:

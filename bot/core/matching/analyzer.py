@@ -34,6 +34,14 @@ _HOLDER = re.compile(
     r"(?: (?:our|the|a|an|your|my|this|that|their|current|acting|new|assigned|main))* ?$"
 )
 """Text before a role name when the question asks who holds that role ("who's our TPM ...")."""
+_OPENING = re.compile(r"^(?:(?:our|the|your|current|acting|new|assigned|main) )*$")
+"""Text before a role name that opens the message ("the TPM for ...")."""
+_FOR_TOPIC = re.compile(r"^ (?:for|on|of|over|in|at) \S")
+"""After an opening role name: what it holds ("TPM for the payments re-platform?")."""
+MAX_FRAGMENT_WORDS = 8
+"""A role name opening a message asks who holds it only in a fragment this short."""
+_ASKS_ELSE = re.compile(r"\b(?:who|whom|whose|what|which|why|how|when|where)\b")
+"""In the rest of such a message, a question of its own: the role name was not the ask."""
 _ON_SOMEONE = re.compile(r"\b(?:is|s) (?:it|this|that) on\b")
 _MAYBE_NEUTRAL = re.compile(r"[A-Z0-9./]")
 _SENTENCE_END = re.compile(r"[.!?:;]$")
@@ -117,12 +125,27 @@ class RoleMentions:
                 ambiguous.extend(r for r in roles if r not in ambiguous)
             else:
                 named.update(roles)
-                if _HOLDER.search(folded[max(0, match.start() - 40) : match.start()]):
+                if _HOLDER.search(folded[max(0, match.start() - 40) : match.start()]) or (
+                    _fragment_holder(folded, match.start(), match.end())
+                ):
                     holders.update(roles)
             return " "
 
         stripped = self.pattern.sub(replace, folded)
         return stripped, named, ambiguous, holders
+
+
+def _fragment_holder(folded: str, start: int, end: int) -> bool:
+    """A short message that opens with a role name and what it holds ("TPM for the payments
+    re-platform?", "product owner on the Kestrel app") asks who holds that role."""
+    if not _OPENING.match(folded[:start]):
+        return False
+    rest = folded[end:]
+    return (
+        bool(_FOR_TOPIC.match(rest))
+        and len(rest.split()) <= MAX_FRAGMENT_WORDS
+        and not _ASKS_ELSE.search(rest)
+    )
 
 
 class Analyzer:
