@@ -318,6 +318,17 @@ def test_one_project_named_twice_is_still_one_project(engine: Engine) -> None:
     assert "projects" in two.tokens and "project" not in two.tokens
 
 
+def test_names_and_a_loose_across_are_not_scope_cues(engine: Engine) -> None:
+    from bot.core.matching.matcher import _scope
+
+    analyze = engine.matcher.index.analyze
+    assert _scope(analyze("who decides which features are paid in Ledgerly Teams?")) == ""
+    assert _scope(analyze("who balances work across the people on the FAQ project")) == "one"
+    assert _scope(analyze("who sorts out cross-team dependencies on the API?")) == "engineering"
+    assert _scope(analyze("who aligns the schedules across departments?")) == "many"
+    assert _scope(analyze("who keeps the schedule for the help center project?")) == "one"
+
+
 def test_confidence_is_a_probability_and_follows_the_answer(engine: Engine) -> None:
     sure = engine.ask("who decides whether we add offline mode?").result
     off = engine.ask("who owns the espresso machine?").result

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -225,7 +226,7 @@ class Matcher:
             (float(v) for n, v in enumerate(evidence) if n != number), default=0.0
         )
         named = query.roles
-        scope = _scope(query.tokens)
+        scope = _scope(query)
         values = {
             "score": score / 100,
             "margin": (score - rival_score) / 100,
@@ -427,10 +428,11 @@ _SCOPE_ROLES: dict[str, tuple[str, ...]] = {
 }
 """Which roles a question's scope points to: one project, several projects or departments,
 engineering across teams."""
-_MANY = frozenset(
-    canonical(w)
-    for w in "program projects programs departments teams across cross multiple several".split()
-)
+_MANY = frozenset(canonical(w) for w in "program programs projects departments teams".split())
+"""Scope nouns that name several projects or departments themselves."""
+_ACROSS = frozenset(canonical(w) for w in "across cross multiple several".split())
+_SINGULAR = frozenset(canonical(w) for w in "project team department".split())
+"""Before one of these ("cross team", "across project lines"), a quantifier names several."""
 _ENGINEERING = frozenset(
     canonical(w)
     for w in "engineering engineers backend frontend api architecture infrastructure platform "
@@ -438,11 +440,14 @@ _ENGINEERING = frozenset(
 )
 
 
-def _scope(tokens: Sequence[str]) -> str:
+def _scope(query: Query) -> str:
     """The scope a question names: "one" project, "many" projects or departments,
-    "engineering" across teams, or "" when it names none."""
+    "engineering" across teams, or "" when it names none. Names ("Ledgerly Teams") are not
+    scope cues, and "across" counts only before a scope noun ("across teams", "cross-team"),
+    not in "across the people on the project"."""
+    tokens = [t for w, t in zip(query.words, query.tokens, strict=False) if w not in query.neutral]
     words = set(tokens)
-    many = bool(words & _MANY)
+    many = bool(words & _MANY) or any(a in _ACROSS and b in _SINGULAR for a, b in pairwise(tokens))
     if many and words & _ENGINEERING:
         return "engineering"
     if many:
