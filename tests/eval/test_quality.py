@@ -59,11 +59,26 @@ def test_plain_pm_is_clarified(report: Report) -> None:
 def test_questions_are_not_faq_phrasings(engine: Engine) -> None:
     """The set measures generalisation: none of its questions is a curated phrasing."""
     phrasings = {normalize(q) for e in engine.knowledge.entries for q in e.questions}
-    for name in ("questions.yaml", "holdout.yaml"):
+    for name in ("questions.yaml", "holdout.yaml", "fresh.yaml", "blind.yaml"):
         copied = [c.question for c in load_cases(HERE / name) if normalize(c.question) in phrasings]
         assert copied == [], name
 
 
-def test_holdout_is_well_formed() -> None:
-    cases = load_cases(HERE / "holdout.yaml")
-    assert sum(c.expect not in ("none", "clarify") for c in cases) >= 100
+@pytest.mark.parametrize(
+    ("name", "in_scope", "out_of_scope"),
+    [("holdout.yaml", 100, 40), ("fresh.yaml", 200, 80), ("blind.yaml", 200, 80)],
+)
+def test_the_held_out_sets_are_well_formed(name: str, in_scope: int, out_of_scope: int) -> None:
+    """Held out: measured and reported, never tuned on; big enough to say something, with
+    every role represented."""
+    cases = load_cases(HERE / name)
+    assert sum(c.expect not in ("none", "clarify") for c in cases) >= in_scope
+    assert sum(c.expect == "none" for c in cases) >= out_of_scope
+    roles = {c.expect for c in cases} - {"none", "clarify"}
+    assert roles == {
+        "product_manager",
+        "program_manager",
+        "project_manager",
+        "technical_program_manager",
+    }
+    assert len({c.question.strip().lower() for c in cases}) == len(cases), "a question is repeated"
