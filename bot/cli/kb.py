@@ -18,7 +18,12 @@ from typing import Any
 from bot.cli.context import Context
 from bot.cli.db import open_cli_store
 from bot.core.knowledge import load_knowledge
-from bot.core.knowledge.changes import load_with_changes, pending_changes, write_changes
+from bot.core.knowledge.changes import (
+    Applied,
+    load_with_changes,
+    pending_changes,
+    write_changes,
+)
 from bot.core.knowledge.schema import SCHEMA_FILE, json_schema_text
 from bot.curation.review import MAX_CURATED_ANSWER, ReviewError, write_answer
 from bot.errors import KnowledgeError, RolebotError
@@ -111,25 +116,7 @@ def run_changes(args: argparse.Namespace, context: Context) -> int:
         log = list(store.knowledge_changes())
     pending = pending_changes(context.knowledge_dir, log)
     if args.format == "json":
-        for item in pending:
-            change = item.change
-            print(
-                json.dumps(
-                    {
-                        "id": change.id,
-                        "kind": change.kind,
-                        "entry_id": change.entry_id,
-                        "owner": change.owner,
-                        "phrasings": list(item.phrasings),
-                        "answer": change.answer if item.answer else None,
-                        "question_ids": list(change.question_ids),
-                        "created_by": change.created_by,
-                        "created_at": change.created_at.isoformat() if change.created_at else None,
-                        "file": item.file,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+        print(json.dumps([_change_json(item) for item in pending], indent=2, ensure_ascii=False))
         return 0
     if not pending:
         print(f"no curated changes beyond the files in {context.knowledge_dir}")
@@ -183,3 +170,19 @@ def run_schema(args: argparse.Namespace, context: Context) -> int:
         ) from exc
     print(f"{target}: written")
     return 0
+
+
+def _change_json(item: Applied) -> dict[str, object]:
+    change = item.change
+    return {
+        "id": change.id,
+        "kind": change.kind,
+        "entry_id": change.entry_id,
+        "owner": change.owner,
+        "phrasings": list(item.phrasings),
+        "answer": change.answer if item.answer else None,
+        "question_ids": list(change.question_ids),
+        "created_by": change.created_by,
+        "created_at": change.created_at.isoformat() if change.created_at else None,
+        "file": item.file,
+    }

@@ -149,7 +149,7 @@ def test_promote_then_eval_guards_it(
     promoted = yaml.safe_load((env / "knowledge" / "promoted.yaml").read_text())
     assert promoted["entries"][0]["owner"] == "technical_program_manager"
     code, out, err = run(capsys, "kb", "changes", "--format", "json")
-    assert code == 0 and out == ""  # the files hold it now
+    assert code == 0 and json.loads(out) == []  # the files hold it now
     assert store.claim_announcement(first)  # a replica told the asker
     code, out, err = run(capsys, "unanswered", "list", "--status", "all", "--format", "json")
     assert code == 0, err
@@ -195,7 +195,7 @@ def test_promote_to_existing_entry(
     assert "- whose call is the long range product dream" not in faq
     assert not (env / "tests").exists()  # no tests/eval folder here: nothing exported
     code, out, err = run(capsys, "kb", "changes", "--format", "json")
-    [change] = [json.loads(line) for line in out.splitlines()]
+    [change] = json.loads(out)  # one JSON array, as every list command prints
     assert change["kind"] == "add_phrasings" and change["entry_id"] == "product-vision"
     assert change["phrasings"] == ["whose call is the long range product dream"]
     assert change["question_ids"] == [question] and change["file"] == "faq.yaml"
