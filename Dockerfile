@@ -17,18 +17,23 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 # Only what the wheel is made of (the knowledge and migrations travel inside it).
 COPY pyproject.toml README.md ./
-COPY requirements/runtime.txt ./requirements/runtime.txt
+COPY requirements/runtime.txt requirements/build.in ./requirements/
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY migrations ./migrations
 
 # The pip cache lives in a build cache mount: it speeds up rebuilds and never reaches an image.
 # The dependencies are the locked versions, checked against the lock's hashes (the versions the
-# tests ran on; `scripts/lock` refreshes the lock), then rolebot's own wheel.
+# tests ran on; `scripts/lock` refreshes the lock). The lock holds the build backend too
+# (requirements/build.in): it is installed in this stage from those checked wheels only, and
+# rolebot's own wheel is built with it (--no-build-isolation: no unpinned hatchling from PyPI).
+# The runtime stage installs only what requirements.txt (rolebot's wheel) needs, so hatchling
+# never reaches the image.
 # requirements.txt names rolebot's wheel; SHA256SUMS lists every wheel's hash.
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip wheel --wheel-dir /wheels --require-hashes -r requirements/runtime.txt \
- && pip wheel --wheel-dir /wheels --no-deps . \
+ && pip install --no-index --find-links=/wheels -r requirements/build.in \
+ && pip wheel --wheel-dir /wheels --no-deps --no-build-isolation . \
  && printf '%s[postgres]\n' /wheels/rolebot-*.whl > /wheels/requirements.txt \
  && sha256sum /wheels/*.whl > /wheels/SHA256SUMS
 
