@@ -5,7 +5,8 @@ when the semantic extra is installed, calibration-semantic.json (with its featur
 
 Deterministic (fixed folds and seeds). The labelled examples are, never the holdout:
 
-* the tuning set ``tests/eval/questions.yaml`` (out-of-scope questions are always wrong to answer);
+* the tuning set ``tests/eval/questions.yaml`` (out-of-scope questions, and a plain "PM" that
+  nothing settles, are always wrong to answer);
 * the FAQ's own phrasings, each asked against an index built without it (ten folds of
   phrasings), and again against an index built without its whole entry (ten folds of entries):
   realistic right, wrong and half-covered questions;
@@ -15,12 +16,14 @@ Deterministic (fixed folds and seeds). The labelled examples are, never the hold
   asked the same way, so that the decision learns such noise is neutral. A variant keeps the
   label of its phrasing.
 
-A logistic regression is fitted with five-fold cross-validation (a phrasing and its variants
-always in the same fold); the out-of-fold confidences of all examples (the tuning set weighed
-more, a phrasing's variants together as much as the phrasing) choose, for each operator target
-``ROLEBOT_MAX_WRONG_RATE``, the lowest cut-off that kept wrong answers (wrong role, or out of
-scope answered, over all answered) at or under it. It prints, per kind of example, how the
-cross-validated decision did at the default target.
+A logistic regression, with the sign of each evidence feature fixed (more of the score,
+margin, coverage or agreeing evidence never lowers the confidence; off-topic words, unknown
+words and disagreeing cues never raise it), is fitted with five-fold cross-validation (a
+phrasing and its variants always in the same fold); the out-of-fold confidences of all
+examples (the tuning set weighed more, a phrasing's variants together as much as the phrasing)
+choose, for each operator target ``ROLEBOT_MAX_WRONG_RATE``, the lowest cut-off that kept
+wrong answers (wrong role, or out of scope answered, over all answered) at or under it. It
+prints, per kind of example, how the cross-validated decision did at the default target.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedGroupKFold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +45,8 @@ from bot.core.matching import Matcher  # noqa: E402
 from bot.core.matching.augment import variants  # noqa: E402
 from bot.core.matching.calibration import (  # noqa: E402
     CALIBRATION_FILE,
+    EVIDENCE_AGAINST,
+    EVIDENCE_FOR,
     FEATURES,
     SEMANTIC_CALIBRATION_FILE,
     SEMANTIC_FEATURES,
@@ -60,8 +65,54 @@ VARIANTS = 2
 """Slack-style variants asked per FAQ phrasing and per off-topic question."""
 SEED = 11
 
+C = 4.0
+"""Inverse regularisation strength, as scikit-learn's LogisticRegression takes it."""
+
 Row = tuple[list[float], int, str]
 """Features, whether the top role is right, and the question the row derives from (its group)."""
+
+
+class SignedLogistic:
+    """L2-regularised logistic regression (scikit-learn's objective) whose coefficients keep
+    the sign their feature's meaning gives them (``EVIDENCE_FOR``, ``EVIDENCE_AGAINST``): a linear
+    decision that cannot learn "less coverage, more confidence" from a quirk of the data."""
+
+    def __init__(self, features: tuple[str, ...], c: float = C) -> None:
+        self.features = features
+        self.c = c
+        self.coef_ = np.zeros((1, len(features)))
+        self.intercept_ = np.zeros(1)
+
+    def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> SignedLogistic:
+        n = x.shape[1]
+
+        def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+            w, b = p[:n], p[n]
+            z = x @ w + b
+            log_loss = y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
+            value = self.c * float(np.sum(sample_weight * log_loss)) + 0.5 * float(w @ w)
+            residual = self.c * sample_weight * (1 / (1 + np.exp(-z)) - y)
+            return value, np.concatenate([x.T @ residual + w, [residual.sum()]])
+
+        bounds = [
+            (0.0, None)
+            if f in EVIDENCE_FOR
+            else (None, 0.0)
+            if f in EVIDENCE_AGAINST
+            else (None, None)
+            for f in self.features
+        ] + [(None, None)]
+        found = minimize(
+            loss, np.zeros(n + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+            options={"maxiter": 10_000},
+        )  # fmt: skip
+        self.coef_ = found.x[:n].reshape(1, -1)
+        self.intercept_ = found.x[n:]
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        p = 1 / (1 + np.exp(-(x @ self.coef_[0] + self.intercept_[0])))
+        return np.stack([1 - p, p], axis=1)
 
 
 def matcher_for(knowledge: Knowledge, semantic: bool) -> Matcher:
@@ -156,7 +207,7 @@ def fit(semantic: bool) -> None:
     features = SEMANTIC_FEATURES if semantic else FEATURES
     target = SEMANTIC_CALIBRATION_FILE if semantic else CALIBRATION_FILE
     tuning = [(c.question, c.expect) for c in load_cases(ROOT / "tests/eval/questions.yaml")]
-    tuning = [(q, e) for q, e in tuning if e != "clarify"]
+    # A plain "PM" question ("clarify") is wrong to answer with any role: a negative example.
     sets = {
         "tuning": examples(matcher, tuning),
         "faq": faq_examples(knowledge, semantic, noisy=False),
@@ -177,8 +228,8 @@ def fit(semantic: bool) -> None:
     scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
     z = (x - mean) / scale
 
-    def model() -> LogisticRegression:
-        return LogisticRegression(C=4.0, max_iter=5000)
+    def model() -> SignedLogistic:
+        return SignedLogistic(features)
 
     out_of_fold = np.zeros(len(y))
     strata = np.asarray([f"{s}:{label}" for s, label in zip(source, y, strict=True)])

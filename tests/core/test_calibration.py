@@ -11,6 +11,8 @@ import pytest
 from bot.config import ConfigError, Settings, Thresholds
 from bot.core.matching.calibration import (
     CALIBRATION_FILE,
+    EVIDENCE_AGAINST,
+    EVIDENCE_FOR,
     FEATURES,
     SEMANTIC_CALIBRATION_FILE,
     SEMANTIC_FEATURES,
@@ -30,6 +32,18 @@ def test_the_committed_coefficients_fit_the_features(path: Path, features: tuple
         assert len(data[key]) == len(features)
     assert all(s > 0 for s in data["scale"])
     assert data["fitted_by"] == "scripts/fit_calibration.py"
+
+
+@pytest.mark.parametrize("path", [CALIBRATION_FILE, SEMANTIC_CALIBRATION_FILE])
+def test_more_evidence_never_lowers_the_confidence(path: Path) -> None:
+    """Each evidence feature's coefficient has the sign its meaning gives it: the decision
+    cannot have learned "less coverage, more confidence" from a quirk of the examples."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    coef = dict(zip(data["features"], data["coef"], strict=True))
+    assert set(SEMANTIC_FEATURES) >= EVIDENCE_FOR and set(FEATURES) >= EVIDENCE_AGAINST
+    assert {f: c for f, c in coef.items() if f in EVIDENCE_FOR and c < 0} == {}
+    assert {f: c for f, c in coef.items() if f in EVIDENCE_AGAINST and c > 0} == {}
+    assert coef["score"] > 0 and coef["margin"] > 0  # the match itself carries the decision
 
 
 def test_a_stricter_target_never_lowers_the_cut_off() -> None:

@@ -40,7 +40,9 @@ _FOR_TOPIC = re.compile(r"^ (?:for|on|of|over|in|at) \S")
 """After an opening role name: what it holds ("TPM for the payments re-platform?")."""
 MAX_FRAGMENT_WORDS = 8
 """A role name opening a message asks who holds it only in a fragment this short."""
-_ASKS_ELSE = re.compile(r"\b(?:who|whom|whose|what|which|why|how|when|where)\b")
+_ASKS_ELSE = re.compile(
+    r"\b(?:who|whos|whom|whose|what|whats|which|why|how|hows|when|where|wheres)\b"
+)
 """In the rest of such a message, a question of its own: the role name was not the ask."""
 _ON_SOMEONE = re.compile(r"\b(?:is|s) (?:it|this|that) on\b")
 _MAYBE_NEUTRAL = re.compile(r"[A-Z0-9./]")
@@ -68,6 +70,8 @@ class Query:
     """Question-kind cues found: why, decide, how, when."""
     holder: str | None = None
     """The role the question asks the holder of ("who is the product owner for X")."""
+    asks_ambiguous: bool = False
+    """It asks who holds an abbreviation that several roles share ("who's the PM for X")."""
     neutral: frozenset[str] = frozenset()
     """Folded words that are names, ids or parts of links: neutral evidence, never against."""
     asks_owner: bool = False
@@ -106,38 +110,57 @@ class RoleMentions:
         pattern = re.compile(rf"(?<![a-z0-9])({alternatives})(?:'?s)?(?![a-z0-9])")
         return cls(pattern, lookup, frozenset(ambiguous))
 
-    def find(self, folded: str) -> tuple[str, set[str], list[str], set[str]]:
-        """Returns the text with mentions removed, the roles named, the ambiguous roles, and
-        the roles whose holder the question asks for."""
+    def find(self, folded: str, question: bool = True) -> Mentions:
+        """The text with mentions removed, and what they say. ``question``: the message is
+        asked as one (a question mark), so a fragment ("TPM for X?") can ask who holds a role."""
         folded = _CLOCK_TIME.sub(" ", folded)
         if self.pattern is None:
-            return folded, set(), [], set()
+            return Mentions(folded, set(), [], set(), False)
         for regex, replacement in _ROLE_WORD_FIXES:
             folded = regex.sub(replacement, folded)
         named: set[str] = set()
         ambiguous: list[str] = []
         holders: set[str] = set()
+        asks_ambiguous = False
 
         def replace(match: re.Match[str]) -> str:
+            nonlocal asks_ambiguous
             key = match.group(1)
             roles = self.lookup[key]
+            asked = bool(_HOLDER.search(folded[max(0, match.start() - 40) : match.start()])) or (
+                question and _fragment_holder(folded, match.start(), match.end())
+            )
             if key in self.ambiguous:
                 ambiguous.extend(r for r in roles if r not in ambiguous)
+                asks_ambiguous = asks_ambiguous or asked
             else:
                 named.update(roles)
-                if _HOLDER.search(folded[max(0, match.start() - 40) : match.start()]) or (
-                    _fragment_holder(folded, match.start(), match.end())
-                ):
+                if asked:
                     holders.update(roles)
             return " "
 
         stripped = self.pattern.sub(replace, folded)
-        return stripped, named, ambiguous, holders
+        return Mentions(stripped, named, ambiguous, holders, asks_ambiguous)
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """What the role mentions in a question say."""
+
+    stripped: str
+    """The folded text with the mentions removed."""
+    named: set[str]
+    ambiguous: list[str]
+    """Roles an ambiguous abbreviation could mean, in order."""
+    holders: set[str]
+    """Roles the question asks who holds ("who's our TPM ...")."""
+    asks_ambiguous: bool
+    """It asks who holds an ambiguous abbreviation ("who's the PM for Orbit?")."""
 
 
 def _fragment_holder(folded: str, start: int, end: int) -> bool:
-    """A short message that opens with a role name and what it holds ("TPM for the payments
-    re-platform?", "product owner on the Kestrel app") asks who holds that role."""
+    """A short question that opens with a role name and what it holds ("TPM for the payments
+    re-platform?", "product owner on the Zephyrine app?") asks who holds that role."""
     if not _OPENING.match(folded[:start]):
         return False
     rest = folded[end:]
@@ -145,7 +168,32 @@ def _fragment_holder(folded: str, start: int, end: int) -> bool:
         bool(_FOR_TOPIC.match(rest))
         and len(rest.split()) <= MAX_FRAGMENT_WORDS
         and not _ASKS_ELSE.search(rest)
+        and any(not is_stopword(w) for w in split_words(rest)[1:])  # not "of the month?"
     )
+
+
+ACROSS_WORDS = frozenset("across cross multiple several inter".split())
+"""Right before a scope singular ("cross team", "across project lines"), they make it several."""
+_ASKING = frozenset("who whos whom which".split())
+
+
+def _qualifier(earlier: str, before: str, following: str, neutral: frozenset[str]) -> str:
+    """The word that tells one mention of a scope singular from another: the word before it
+    ("the *mobile* project"), or a name after it ("project *Orbit*"). Not a function word, a
+    number's absence, nor the question's verb ("who *approves* project budget ...")."""
+    if (
+        before
+        and (before.isdigit() or not is_stopword(before))
+        and before not in SCOPE_SINGULARS
+        and before not in ACROSS_WORDS
+        and before not in OWNER_CUES
+        and before not in DECIDE_CUES
+        and earlier not in _ASKING
+    ):
+        return before
+    if following in neutral:
+        return following
+    return ""
 
 
 class Analyzer:
@@ -161,7 +209,13 @@ class Analyzer:
         return self._analyze_normalized(text, normalized, phrasing)
 
     def _analyze_normalized(self, text: str, normalized: str, phrasing: bool = False) -> Query:
-        stripped, named, ambiguous, holders = self.mentions.find(normalized)
+        mentions = self.mentions.find(normalized, "?" in text)
+        stripped, named, ambiguous, holders = (
+            mentions.stripped,
+            mentions.named,
+            mentions.ambiguous,
+            mentions.holders,
+        )
         kinds: set[str] = set()
         words: list[str] = []
         tokens: list[str] = []
@@ -170,12 +224,14 @@ class Analyzer:
         qualifiers: dict[str, set[str]] = {}
         previous = ""
         links = frozenset() if phrasing else link_words(text)
+        neutral = frozenset() if phrasing else neutral_words(text)
         # Asking who: a cue word, roles to choose between ("product or program manager?"),
         # or "is it on ..." (on someone's plate).
         asks_owner = (
             bool(holders) or len(named) + len(ambiguous) >= 2 or bool(_ON_SOMEONE.search(stripped))
         )
-        for word in split_words(stripped):
+        sequence = split_words(stripped)
+        for position, word in enumerate(sequence):
             if word in ("if", "whether") and previous in DECIDE_CUES:
                 kinds.add("why")  # "decides if we ..." asks whether
             if word in ("call", "calls") and previous in NOT_DECIDING_BEFORE_CALL:
@@ -187,12 +243,17 @@ class Analyzer:
             if word in OWNER_CUES or word in DECIDE_CUES:
                 asks_owner = True
             if word in SCOPE_SINGULARS:
-                # "the app project ... the website project" are two projects; "the project plan
-                # for the Orbit pricing page project" and "just that one project" are one.
+                # "the app project ... the website project", "project Orbit and project Nova"
+                # are two projects; "the project plan for the Orbit pricing page project" and
+                # "just that one project" are one; "cross-team", "across project lines" are
+                # several.
+                following = sequence[position + 1] if position + 1 < len(sequence) else ""
                 seen = qualifiers.setdefault(word, set())
-                if before and not is_stopword(before) and before not in SCOPE_SINGULARS:
-                    seen.add(before)
-                if len(seen) >= 2:
+                earlier = sequence[position - 2] if position > 1 else ""
+                qualifier = _qualifier(earlier, before, following, neutral)
+                if qualifier:
+                    seen.add(qualifier)
+                if len(seen) >= 2 or before in ACROSS_WORDS:
                     word = word + "s"  # noqa: PLW2901 - the plural stands for every mention
             if word in WHY_CUES:
                 kinds.add("why")
@@ -230,6 +291,7 @@ class Analyzer:
             ambiguous=tuple(ambiguous),
             kinds=frozenset(kinds),
             holder=next(iter(holders)) if len(holders) == 1 and len(named) == 1 else None,
+            asks_ambiguous=mentions.asks_ambiguous and not named,
             neutral=frozenset() if phrasing else neutral_words(text),
             asks_owner=asks_owner,
             length=len(normalized.split()),

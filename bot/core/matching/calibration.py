@@ -64,6 +64,18 @@ SEMANTIC_FEATURES: tuple[str, ...] = (
 cosine minus the best other role's, its best cosine, whether the nearest phrasing is of that
 role, the cosine of the lexical best entry)."""
 
+EVIDENCE_FOR: frozenset[str] = frozenset(
+    "score margin entry_score second_entry coverage phrasing_cover entry_cover role_evidence "
+    "role_lead named_agrees scope_agrees semantic_support semantic_role_cosine "
+    "semantic_nearest_agrees semantic_entry_cosine".split()
+)
+"""Evidence for the top role: fitted with a coefficient that is never negative, so more of it
+never lowers the confidence."""
+EVIDENCE_AGAINST: frozenset[str] = frozenset(
+    "off_topic unknown_words named_disagrees scope_disagrees".split()
+)
+"""Evidence against the top role: fitted with a coefficient that is never positive."""
+
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 SEMANTIC_CALIBRATION_FILE = Path(__file__).with_name("calibration-semantic.json")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -162,6 +161,10 @@ class Matcher:
         candidates, unknown = ranked_info.candidates, ranked_info.unknown
         if exact is not None:
             return self._exact(query, exact, candidates, unknown)
+        if query.asks_ambiguous:
+            # "Who's the PM for Orbit?": it asks who holds a title three roles share, and no
+            # topic says which one is meant.
+            return self._unsettled(query, candidates, unknown)
         if query.holder is not None and not ranked_info.off_topic:
             # "Who is the product owner for the mobile app?": the role asked for is the answer.
             return MatchResult(
@@ -429,10 +432,8 @@ _SCOPE_ROLES: dict[str, tuple[str, ...]] = {
 """Which roles a question's scope points to: one project, several projects or departments,
 engineering across teams."""
 _MANY = frozenset(canonical(w) for w in "program programs projects departments teams".split())
-"""Scope nouns that name several projects or departments themselves."""
-_ACROSS = frozenset(canonical(w) for w in "across cross multiple several".split())
-_SINGULAR = frozenset(canonical(w) for w in "project team department".split())
-"""Before one of these ("cross team", "across project lines"), a quantifier names several."""
+"""Scope nouns that name several projects or departments ("cross team" reads "teams")."""
+_SINGULAR_SCOPE = frozenset(canonical(w) for w in "project team department".split())
 _ENGINEERING = frozenset(
     canonical(w)
     for w in "engineering engineers backend frontend api architecture infrastructure platform "
@@ -442,12 +443,14 @@ _ENGINEERING = frozenset(
 
 def _scope(query: Query) -> str:
     """The scope a question names: "one" project, "many" projects or departments,
-    "engineering" across teams, or "" when it names none. Names ("Ledgerly Teams") are not
-    scope cues, and "across" counts only before a scope noun ("across teams", "cross-team"),
-    not in "across the people on the project"."""
-    tokens = [t for w, t in zip(query.words, query.tokens, strict=False) if w not in query.neutral]
-    words = set(tokens)
-    many = bool(words & _MANY) or any(a in _ACROSS and b in _SINGULAR for a, b in pairwise(tokens))
+    "engineering" across teams, or "" when it names none. A name is not a scope cue, except as
+    one: "Ledgerly Teams" is a product, "the Orbit Project" is still one project."""
+    words = {
+        t
+        for w, t in zip(query.words, query.tokens, strict=True)
+        if w not in query.neutral or t in _SINGULAR_SCOPE
+    }
+    many = bool(words & _MANY)
     if many and words & _ENGINEERING:
         return "engineering"
     if many:
