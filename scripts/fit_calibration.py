@@ -5,8 +5,7 @@ when the semantic extra is installed, calibration-semantic.json (with its featur
 
 Deterministic (fixed folds and seeds). The labelled examples are, never the holdout:
 
-* the tuning set ``tests/eval/questions.yaml`` (out-of-scope questions, and a plain "PM" that
-  nothing settles, are always wrong to answer);
+* the tuning set ``tests/eval/questions.yaml`` (out-of-scope questions are always wrong to answer);
 * the FAQ's own phrasings, each asked against an index built without it (ten folds of
   phrasings), and again against an index built without its whole entry (ten folds of entries):
   realistic right, wrong and half-covered questions;
@@ -207,7 +206,8 @@ def fit(semantic: bool) -> None:
     features = SEMANTIC_FEATURES if semantic else FEATURES
     target = SEMANTIC_CALIBRATION_FILE if semantic else CALIBRATION_FILE
     tuning = [(c.question, c.expect) for c in load_cases(ROOT / "tests/eval/questions.yaml")]
-    # A plain "PM" question ("clarify") is wrong to answer with any role: a negative example.
+    # A plain "PM" is settled before the decision (clarified), not by it: no example here.
+    tuning = [(q, e) for q, e in tuning if e != "clarify"]
     sets = {
         "tuning": examples(matcher, tuning),
         "faq": faq_examples(knowledge, semantic, noisy=False),

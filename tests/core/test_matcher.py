@@ -217,40 +217,41 @@ def test_a_role_asked_for_by_name_is_the_answer(engine: Engine, question: str, r
 @pytest.mark.parametrize(
     "question",
     [
-        "who is the PM for the Zephyrine rollout?",
-        "who is the PM for the roadmap?",  # which PM's roadmap? it asks for a person
-        "PM on the Quasar work?",
+        "who is the PM for Zephyrine?",
+        "who's the PM on the Quasar team?",
+        "PM for the Zephyrine project?",
         "hey who's PM on <#C0ZEPHYR|zephyr-dev>",
     ],
 )
 def test_asking_who_holds_a_shared_title_is_clarified(engine: Engine, question: str) -> None:
-    """ "PM" is three roles' title: asked who holds it, rolebot asks which PM is meant, whatever
-    the leftover topic matches."""
+    """A title three roles share, asked who holds it with nothing but names (and a bare team
+    or project) to say which: rolebot asks which PM is meant, whatever those names match."""
     result = engine.ask(question).result
     assert result.query.asks_ambiguous, question
     assert result.outcome == "clarify", (question, result.outcome, result.roles)
     assert set(result.roles) == {"product_manager", "program_manager", "project_manager"}
+    assert result.features == ()  # settled before the calibrated decision
 
 
-def test_a_shared_title_not_asked_for_leaves_the_topic_to_decide(engine: Engine) -> None:
+def test_a_topic_can_settle_which_pm_is_meant(engine: Engine) -> None:
+    """With a topic ("the roadmap", "the launch date"), the calibrated decision weighs it."""
+    asked = engine.ask("who is the PM for the roadmap?").result
+    assert asked.query.asks_ambiguous and asked.features != ()
     query = engine.matcher.index.analyze("can the PM tell me when the launch date is?")
     assert query.ambiguous and not query.asks_ambiguous
 
 
 def test_a_role_opening_a_statement_is_not_what_it_asks(knowledge: Knowledge) -> None:
-    """The fragment form needs a question: a short one, with a topic, and no question of its
-    own after the role."""
+    """The fragment form is short, has a topic, asks nothing else after the role, and without
+    a question mark does not read as a statement."""
     from bot.core.matching.analyzer import Analyzer
 
     analyzer = Analyzer(knowledge)
-    assert analyzer.analyze("TPM for the payments re-platform?").holder == (
-        "technical_program_manager"
-    )
+    for fragment in ("TPM for the payments re-platform?", "TPM for the payments re-platform"):
+        assert analyzer.analyze(fragment).holder == "technical_program_manager", fragment
     for text in (
-        "TPM for the payments re-platform",  # no question asked
-        "our TPM for payments is out today",
-        "Project manager for hire, DM me",
-        "program manager in London office",
+        "our TPM for payments is out today",  # a statement
+        "the TPM for payments was reassigned",
         "Program manager of the month?",  # nothing held, only a time
         "TPM for payments, whats the status?",  # a question of its own
         "product manager for Zephyrine says the roadmap is frozen, who decides on pricing?",

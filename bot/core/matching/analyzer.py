@@ -40,6 +40,11 @@ _FOR_TOPIC = re.compile(r"^ (?:for|on|of|over|in|at) \S")
 """After an opening role name: what it holds ("TPM for the payments re-platform?")."""
 MAX_FRAGMENT_WORDS = 8
 """A role name opening a message asks who holds it only in a fragment this short."""
+_STATEMENT = re.compile(
+    r"\b(?:is|are|was|were|will|has|have|had|be|been|being|isn|aren|wasn|won|hasn)\b"
+)
+"""Without a question mark, a verb like these makes such a message a statement ("our TPM for
+payments is out today"), not a fragment asking who."""
 _ASKS_ELSE = re.compile(
     r"\b(?:who|whos|whom|whose|what|whats|which|why|how|hows|when|where|wheres)\b"
 )
@@ -111,8 +116,9 @@ class RoleMentions:
         return cls(pattern, lookup, frozenset(ambiguous))
 
     def find(self, folded: str, question: bool = True) -> Mentions:
-        """The text with mentions removed, and what they say. ``question``: the message is
-        asked as one (a question mark), so a fragment ("TPM for X?") can ask who holds a role."""
+        """The text with mentions removed, and what they say. ``question``: the message has a
+        question mark; without one, a fragment that reads as a statement ("our TPM for payments
+        is out today") does not ask who holds a role."""
         folded = _CLOCK_TIME.sub(" ", folded)
         if self.pattern is None:
             return Mentions(folded, set(), [], set(), False)
@@ -128,7 +134,7 @@ class RoleMentions:
             key = match.group(1)
             roles = self.lookup[key]
             asked = bool(_HOLDER.search(folded[max(0, match.start() - 40) : match.start()])) or (
-                question and _fragment_holder(folded, match.start(), match.end())
+                _fragment_holder(folded, match.start(), match.end(), question)
             )
             if key in self.ambiguous:
                 ambiguous.extend(r for r in roles if r not in ambiguous)
@@ -158,9 +164,9 @@ class Mentions:
     """It asks who holds an ambiguous abbreviation ("who's the PM for Orbit?")."""
 
 
-def _fragment_holder(folded: str, start: int, end: int) -> bool:
-    """A short question that opens with a role name and what it holds ("TPM for the payments
-    re-platform?", "product owner on the Zephyrine app?") asks who holds that role."""
+def _fragment_holder(folded: str, start: int, end: int, question: bool) -> bool:
+    """A short message that opens with a role name and what it holds ("TPM for the payments
+    re-platform?", "product owner on the Zephyrine app") asks who holds that role."""
     if not _OPENING.match(folded[:start]):
         return False
     rest = folded[end:]
@@ -169,6 +175,7 @@ def _fragment_holder(folded: str, start: int, end: int) -> bool:
         and len(rest.split()) <= MAX_FRAGMENT_WORDS
         and not _ASKS_ELSE.search(rest)
         and any(not is_stopword(w) for w in split_words(rest)[1:])  # not "of the month?"
+        and (question or not _STATEMENT.search(rest))
     )
 
 

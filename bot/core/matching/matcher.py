@@ -161,9 +161,10 @@ class Matcher:
         candidates, unknown = ranked_info.candidates, ranked_info.unknown
         if exact is not None:
             return self._exact(query, exact, candidates, unknown)
-        if query.asks_ambiguous:
-            # "Who's the PM for Orbit?": it asks who holds a title three roles share, and no
-            # topic says which one is meant.
+        if query.asks_ambiguous and not _topic(query):
+            # "Who's the PM for Orbit?": it asks who holds a title three roles share, and
+            # nothing but a name says which one is meant. ("Who's the PM for the roadmap?"
+            # has a topic: the decision weighs it.)
             return self._unsettled(query, candidates, unknown)
         if query.holder is not None and not ranked_info.off_topic:
             # "Who is the product owner for the mobile app?": the role asked for is the answer.
@@ -434,11 +435,21 @@ engineering across teams."""
 _MANY = frozenset(canonical(w) for w in "program programs projects departments teams".split())
 """Scope nouns that name several projects or departments ("cross team" reads "teams")."""
 _SINGULAR_SCOPE = frozenset(canonical(w) for w in "project team department".split())
+_SCOPE_NOUNS = _MANY | _SINGULAR_SCOPE
 _ENGINEERING = frozenset(
     canonical(w)
     for w in "engineering engineers backend frontend api architecture infrastructure platform "
     "microservices services technical devops migration integration sdk".split()
 )
+
+
+def _topic(query: Query) -> list[str]:
+    """The question's topic words: not its kind, names, or a bare scope noun."""
+    return [
+        w
+        for w, t in zip(query.words, query.tokens, strict=True)
+        if not t.startswith("?") and w not in query.neutral and t not in _SCOPE_NOUNS
+    ]
 
 
 def _scope(query: Query) -> str:
