@@ -233,6 +233,15 @@ def test_asking_who_holds_a_shared_title_is_clarified(engine: Engine, question: 
     assert result.features == ()  # settled before the calibrated decision
 
 
+@pytest.mark.parametrize(
+    "text", ["can you PM me the link?", "I PM'd him the deck", "pls pm me when it's done"]
+)
+def test_pm_as_a_verb_is_a_private_message_not_a_role(engine: Engine, text: str) -> None:
+    query = engine.matcher.index.analyze(text)
+    assert query.ambiguous == () and query.roles == frozenset(), text
+    assert engine.ask(text).outcome == "unanswered", text
+
+
 def test_a_topic_can_settle_which_pm_is_meant(engine: Engine) -> None:
     """With a topic ("the roadmap", "the launch date"), the calibrated decision weighs it."""
     asked = engine.ask("who is the PM for the roadmap?").result

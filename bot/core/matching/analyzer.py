@@ -27,6 +27,8 @@ _ROLE_WORD_FIXES = (
     (re.compile(r"\bmanagment\b|\bmanagemnt\b"), "management"),
     (re.compile(r"\bmanger\b|\bmanagr\b|\bmanaer\b"), "manager"),
 )
+_MESSAGE_VERB = re.compile(r"^(?:'?d|ed)? (?:me|him|her|them|us|you)(?![a-z0-9])")
+"""After "PM": an object ("PM me the link", "I PM'd him"): to send a private message."""
 _CLOCK_TIME = re.compile(r"(?<![a-z0-9])\d{1,2}(?: \d\d)? ?[ap]m(?![a-z0-9])")
 """A time of day ("3 pm", "4:30pm"): never the abbreviation "PM"."""
 _HOLDER = re.compile(
@@ -133,6 +135,8 @@ class RoleMentions:
             nonlocal asks_ambiguous
             key = match.group(1)
             roles = self.lookup[key]
+            if key in self.ambiguous and _MESSAGE_VERB.match(folded[match.end() : match.end() + 8]):
+                return " message "  # "can you PM me the link": a private message, no role
             asked = bool(_HOLDER.search(folded[max(0, match.start() - 40) : match.start()])) or (
                 _fragment_holder(folded, match.start(), match.end(), question)
             )
