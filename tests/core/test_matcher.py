@@ -385,6 +385,48 @@ def test_names_and_a_loose_across_are_not_scope_cues(engine: Engine) -> None:
     assert _scope(analyze("who keeps the schedule for the help center project?")) == "one"
 
 
+def test_another_project_and_an_initiative_are_several(engine: Engine) -> None:
+    from bot.core.matching.matcher import _scope
+
+    analyze = engine.matcher.index.analyze
+    assert _scope(analyze("who approves moving budget from one Zephyr project to another?")) == (
+        "many"
+    )
+    assert _scope(analyze("my project is blocked by another project, who sorts it out?")) == (
+        "many"
+    )
+    assert _scope(analyze("who owns the risks of the Zephyr initiative as a whole?")) == "many"
+    assert _scope(analyze("who lines up the firmware and cloud teams?")) == "engineering"
+
+
+def test_a_named_projects_subject_is_not_off_topic(engine: Engine) -> None:
+    """ "The Zephyr podcast project" is a work project about podcasts; "my science project"
+    and "a podcast recommendation" stay off-topic."""
+    index = engine.matcher.index
+    named = index.analyze("who tracks the budget on the Zephyr podcast project?")
+    assert named.subject and index.off_topic(named) is None
+    assert engine.ask("who tracks the budget on the Zephyr podcast project?").role is not None
+    for text in ("any good podcast recommendations for the commute?", "who has a podcast mic?"):
+        query = index.analyze(text)
+        assert not query.subject and index.off_topic(query) is not None, text
+
+
+def test_an_acronyms_plural_is_found_in_the_off_topic_lexicon(engine: Engine) -> None:
+    index = engine.matcher.index
+    assert index.off_topic(index.analyze("who in legal signs NDAs with vendors?")) is not None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who maintains the PM (preventive maintenance) schedule for the HVAC in building B?",
+        "who's the PM of the UK right now? we are debating it at lunch",
+    ],
+)
+def test_an_off_topic_pm_question_is_declined_not_clarified(engine: Engine, question: str) -> None:
+    assert engine.ask(question).outcome == "unanswered"
+
+
 def test_confidence_is_a_probability_and_follows_the_answer(engine: Engine) -> None:
     sure = engine.ask("who decides whether we add offline mode?").result
     off = engine.ask("who owns the espresso machine?").result

@@ -79,6 +79,8 @@ class Query:
     """The role the question asks the holder of ("who is the product owner for X")."""
     asks_ambiguous: bool = False
     """It asks who holds an abbreviation that several roles share ("who's the PM for X")."""
+    subject: frozenset[str] = frozenset()
+    """Tokens naming what a named project is about ("the Fenwyx podcast project")."""
     neutral: frozenset[str] = frozenset()
     """Folded words that are names, ids or parts of links: neutral evidence, never against."""
     asks_owner: bool = False
@@ -183,7 +185,7 @@ def _fragment_holder(folded: str, start: int, end: int, question: bool) -> bool:
     )
 
 
-ACROSS_WORDS = frozenset("across cross multiple several inter".split())
+ACROSS_WORDS = frozenset("across cross multiple several inter another".split())
 """Right before a scope singular ("cross team", "across project lines"), they make it several."""
 _ASKING = frozenset("who whos whom which".split())
 
@@ -205,6 +207,15 @@ def _qualifier(earlier: str, before: str, following: str, neutral: frozenset[str
     if following in neutral:
         return following
     return ""
+
+
+def _subject(words: list[str], neutral: frozenset[str]) -> set[str]:
+    """The tokens of a project's subject, in the words before "project", when one of them is
+    a name: "the Fenwyx podcast project" is a work project about podcasts; "my science
+    project" and "a project car" name no work project, and stay what they are."""
+    if not any(w in neutral for w in words):
+        return set()
+    return {canonical(w) for w in words if w not in neutral and not is_stopword(w)}
 
 
 class Analyzer:
@@ -233,6 +244,9 @@ class Analyzer:
         # Each scope singular ("project") and the words qualifying its mentions ("the *app*
         # project"): mentions qualified differently name different ones.
         qualifiers: dict[str, set[str]] = {}
+        # Words naming what a named project is about ("the Fenwyx *podcast* project"): its
+        # subject, not the question's, so they do not make the question off-topic.
+        subject: set[str] = set()
         previous = ""
         links = frozenset() if phrasing else link_words(text)
         neutral = frozenset() if phrasing else neutral_words(text)
@@ -264,7 +278,14 @@ class Analyzer:
                 qualifier = _qualifier(earlier, before, following, neutral)
                 if qualifier:
                     seen.add(qualifier)
-                if len(seen) >= 2 or before in ACROSS_WORDS:
+                if word == "project" and (not following or is_stopword(following)):
+                    subject.update(_subject(sequence[max(0, position - 3) : position], neutral))
+                if (
+                    len(seen) >= 2
+                    or before in ACROSS_WORDS
+                    or "another" in sequence[position + 1 : position + 4]
+                ):
+                    # "from one project to another": several too
                     word = word + "s"  # noqa: PLW2901 - the plural stands for every mention
             if word in WHY_CUES:
                 kinds.add("why")
@@ -303,6 +324,7 @@ class Analyzer:
             kinds=frozenset(kinds),
             holder=next(iter(holders)) if len(holders) == 1 and len(named) == 1 else None,
             asks_ambiguous=mentions.asks_ambiguous and not named,
+            subject=frozenset(subject),
             neutral=frozenset() if phrasing else neutral_words(text),
             asks_owner=asks_owner,
             length=len(normalized.split()),

@@ -186,9 +186,16 @@ class MatchIndex:
         if not self.off_topic_words:
             return None
         tokens = query.tokens
+        subject = query.subject
         for size in (2, 1):
             for start in range(len(tokens) - size + 1):
-                topic = self.off_topic_words.get(tokens[start : start + size])
+                if subject and subject.intersection(tokens[start : start + size]):
+                    continue  # "the Fenwyx podcast project": what the project is about
+                window = tokens[start : start + size]
+                topic = self.off_topic_words.get(window)
+                if topic is None and window[-1].endswith("s") and len(window[-1]) > 3:
+                    # An acronym's plural ("NDAs") is not stemmed: try its singular.
+                    topic = self.off_topic_words.get((*window[:-1], window[-1][:-1]))
                 if topic is not None:
                     return topic
         return None

@@ -161,12 +161,13 @@ class Matcher:
         candidates, unknown = ranked_info.candidates, ranked_info.unknown
         if exact is not None:
             return self._exact(query, exact, candidates, unknown)
+        off_topic = ranked_info.off_topic
         if query.asks_ambiguous and not _topic(query):
             # "Who's the PM for Orbit?": it asks who holds a title three roles share, and
             # nothing but a name says which one is meant. ("Who's the PM for the roadmap?"
             # has a topic: the decision weighs it.)
-            return self._unsettled(query, candidates, unknown)
-        if query.holder is not None and not ranked_info.off_topic:
+            return self._unsettled(query, candidates, unknown, off_topic)
+        if query.holder is not None and not off_topic:
             # "Who is the product owner for the mobile app?": the role asked for is the answer.
             return MatchResult(
                 "answered",
@@ -180,7 +181,7 @@ class Matcher:
         thresholds = self.thresholds
         ranked = self._by_role(candidates)
         if not ranked:
-            return self._unsettled(query, candidates, unknown)
+            return self._unsettled(query, candidates, unknown, off_topic)
         (role, score, best), *others = ranked
         shown = (replace(best, score=score), *[c for c in candidates if c is not best])
         shown = shown[:MAX_CANDIDATES]
@@ -190,7 +191,7 @@ class Matcher:
         if not query.asks_owner:
             # "what's the product of 7 and 8?", "is standup at 3 pm?": nobody is asked for, so
             # no role is the answer, however well a word matches.
-            unsettled = self._unsettled(query, shown, unknown)
+            unsettled = self._unsettled(query, shown, unknown, off_topic)
             return replace(unsettled, confidence=0.0, features=values)
         if confidence >= self.cutoff:
             return MatchResult(
@@ -201,7 +202,7 @@ class Matcher:
             and score >= thresholds.answer
             and rival[1] >= score - thresholds.margin
         ):
-            if query.ambiguous and not query.roles:
+            if query.ambiguous and not query.roles and not off_topic:
                 # "Can a PM help me with ...": when the topic does not settle which PM, ask.
                 return MatchResult(
                     "clarify", query, "none", shown, query.ambiguous, unknown, confidence, values
@@ -209,7 +210,7 @@ class Matcher:
             return MatchResult(
                 "close_call", query, "faq", shown, (role, rival[0]), unknown, confidence, values
             )
-        unsettled = self._unsettled(query, shown, unknown)
+        unsettled = self._unsettled(query, shown, unknown, off_topic)
         return replace(unsettled, confidence=confidence, features=values)
 
     def _features(
@@ -293,9 +294,16 @@ class Matcher:
         return sorted(scored, key=lambda item: -item[1])
 
     def _unsettled(
-        self, query: Query, candidates: Sequence[Candidate], unknown: tuple[str, ...]
+        self,
+        query: Query,
+        candidates: Sequence[Candidate],
+        unknown: tuple[str, ...],
+        off_topic: bool = False,
     ) -> MatchResult:
-        if query.ambiguous and not query.roles:
+        """Not answered: "which PM do you mean?" when a plain "PM" is all that is unsettled,
+        else unanswered. An off-topic question ("who runs the PM schedule for the HVAC?",
+        "who's the PM of the UK? debating at lunch") is declined, not clarified: no PM owns it."""
+        if query.ambiguous and not query.roles and not off_topic:
             return MatchResult(
                 "clarify", query, "none", tuple(candidates), query.ambiguous, unknown
             )
@@ -432,14 +440,18 @@ _SCOPE_ROLES: dict[str, tuple[str, ...]] = {
 }
 """Which roles a question's scope points to: one project, several projects or departments,
 engineering across teams."""
-_MANY = frozenset(canonical(w) for w in "program programs projects departments teams".split())
-"""Scope nouns that name several projects or departments ("cross team" reads "teams")."""
+_MANY = frozenset(
+    canonical(w) for w in "program programs projects departments teams initiative".split()
+)
+"""Scope nouns that name several projects or departments ("cross team" reads "teams"; "the X
+initiative" is a program's)."""
 _SINGULAR_SCOPE = frozenset(canonical(w) for w in "project team department".split())
 _SCOPE_NOUNS = _MANY | _SINGULAR_SCOPE
 _ENGINEERING = frozenset(
     canonical(w)
     for w in "engineering engineers backend frontend api architecture infrastructure platform "
-    "microservices services technical devops migration integration sdk".split()
+    "microservices services technical devops migration integration sdk firmware hardware "
+    "cloud ios android database sre embedded".split()
 )
 
 
