@@ -59,7 +59,14 @@ def test_plain_pm_is_clarified(report: Report) -> None:
 def test_questions_are_not_faq_phrasings(engine: Engine) -> None:
     """The set measures generalisation: none of its questions is a curated phrasing."""
     phrasings = {normalize(q) for e in engine.knowledge.entries for q in e.questions}
-    for name in ("questions.yaml", "holdout.yaml", "fresh.yaml", "blind.yaml", "unseen.yaml"):
+    for name in (
+        "questions.yaml",
+        "holdout.yaml",
+        "fresh.yaml",
+        "blind.yaml",
+        "unseen.yaml",
+        "blind2.yaml",
+    ):
         copied = [c.question for c in load_cases(HERE / name) if normalize(c.question) in phrasings]
         assert copied == [], name
 
@@ -71,6 +78,7 @@ def test_questions_are_not_faq_phrasings(engine: Engine) -> None:
         ("fresh.yaml", 200, 80),
         ("blind.yaml", 200, 80),
         ("unseen.yaml", 200, 80),
+        ("blind2.yaml", 200, 80),
     ],
 )
 def test_the_held_out_sets_are_well_formed(name: str, in_scope: int, out_of_scope: int) -> None:
