@@ -234,7 +234,14 @@ def test_asking_who_holds_a_shared_title_is_clarified(engine: Engine, question: 
 
 
 @pytest.mark.parametrize(
-    "text", ["can you PM me the link?", "I PM'd him the deck", "pls pm me when it's done"]
+    "text",
+    [
+        "can you PM me the link?",
+        "I PM'd him the deck",
+        "pls pm me when it's done",
+        "how do I send someone a PM without the channel seeing it?",
+        "I got a PM from a random account asking for my password",
+    ],
 )
 def test_pm_as_a_verb_is_a_private_message_not_a_role(engine: Engine, text: str) -> None:
     query = engine.matcher.index.analyze(text)
@@ -397,6 +404,24 @@ def test_another_project_and_an_initiative_are_several(engine: Engine) -> None:
     )
     assert _scope(analyze("who owns the risks of the Zephyr initiative as a whole?")) == "many"
     assert _scope(analyze("who lines up the firmware and cloud teams?")) == "engineering"
+    assert _scope(analyze("who tracks spend across the Zephyr loyalty workstreams?")) == "many"
+    one = analyze("who do I tell if the Zephyr print project needs another week?")
+    assert _scope(one) == "one"  # "another week" is no second project
+
+
+def test_departments_named_together_are_the_scope_not_the_topic(engine: Engine) -> None:
+    """ "HR, finance and facilities" are the departments a piece of work spans: several, and
+    not off-topic although each is a lexicon word on its own."""
+    from bot.core.matching.matcher import _scope
+
+    index = engine.matcher.index
+    spans = index.analyze(
+        "who keeps the overall schedule? HR, finance and facilities all have parts"
+    )
+    assert spans.departments == 3 and _scope(spans) == "many"
+    assert index.off_topic(spans) is None
+    alone = index.analyze("who do I ask about my HR file?")
+    assert alone.departments == 1 and index.off_topic(alone) is not None
 
 
 def test_a_named_projects_subject_is_not_off_topic(engine: Engine) -> None:
@@ -406,6 +431,10 @@ def test_a_named_projects_subject_is_not_off_topic(engine: Engine) -> None:
     named = index.analyze("who tracks the budget on the Zephyr podcast project?")
     assert named.subject and index.off_topic(named) is None
     assert engine.ask("who tracks the budget on the Zephyr podcast project?").role is not None
+    named = index.analyze(
+        "who schedules the tasks for the Zephyr employee handbook update project?"
+    )
+    assert {"handbook", "employe"} <= named.subject  # the whole name, up to a function word
     for text in ("any good podcast recommendations for the commute?", "who has a podcast mic?"):
         query = index.analyze(text)
         assert not query.subject and index.off_topic(query) is not None, text

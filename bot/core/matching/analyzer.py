@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.core.knowledge.model import Knowledge
 from bot.core.matching.lexicon import (
     DECIDE_CUES,
+    DEPARTMENTS,
     HOW_CUES,
     NOT_DECIDING_BEFORE_CALL,
     OWNER_CUES,
@@ -29,6 +30,11 @@ _ROLE_WORD_FIXES = (
 )
 _MESSAGE_VERB = re.compile(r"^(?:'?d|ed)? (?:me|him|her|them|us|you)(?![a-z0-9])")
 """After "PM": an object ("PM me the link", "I PM'd him"): to send a private message."""
+_MESSAGE_NOUN = re.compile(
+    r"\b(?:send|sends|sent|sending|got|get|gets|receive|received|drop|dropped)"
+    r"(?: [a-z]+){0,2} an? $"
+)
+"""Before "PM": sending or getting one ("send someone a PM", "I got a PM from"): a message."""
 _CLOCK_TIME = re.compile(r"(?<![a-z0-9])\d{1,2}(?: \d\d)? ?[ap]m(?![a-z0-9])")
 """A time of day ("3 pm", "4:30pm"): never the abbreviation "PM"."""
 _HOLDER = re.compile(
@@ -80,7 +86,10 @@ class Query:
     asks_ambiguous: bool = False
     """It asks who holds an abbreviation that several roles share ("who's the PM for X")."""
     subject: frozenset[str] = frozenset()
-    """Tokens naming what a named project is about ("the Fenwyx podcast project")."""
+    """Tokens naming what a piece of work is about or who takes part, never off-topic: a
+    named project's subject ("the Fenwyx podcast project"), the departments it spans."""
+    departments: int = 0
+    """How many departments the question names ("HR, finance and facilities": 3)."""
     neutral: frozenset[str] = frozenset()
     """Folded words that are names, ids or parts of links: neutral evidence, never against."""
     asks_owner: bool = False
@@ -137,8 +146,11 @@ class RoleMentions:
             nonlocal asks_ambiguous
             key = match.group(1)
             roles = self.lookup[key]
-            if key in self.ambiguous and _MESSAGE_VERB.match(folded[match.end() : match.end() + 8]):
-                return " message "  # "can you PM me the link": a private message, no role
+            if key in self.ambiguous and (
+                _MESSAGE_VERB.match(folded[match.end() : match.end() + 8])
+                or _MESSAGE_NOUN.search(folded[max(0, match.start() - 40) : match.start()])
+            ):
+                return " "  # "can you PM me the link": a private message, no role
             asked = bool(_HOLDER.search(folded[max(0, match.start() - 40) : match.start()])) or (
                 _fragment_holder(folded, match.start(), match.end(), question)
             )
@@ -207,6 +219,28 @@ def _qualifier(earlier: str, before: str, following: str, neutral: frozenset[str
     if following in neutral:
         return following
     return ""
+
+
+MAX_NAME_WORDS = 6
+"""How far back a project's name is read ("the Marrowfin employee handbook update project")."""
+
+
+def _noun_phrase(sequence: list[str], position: int) -> list[str]:
+    """The words before ``sequence[position]`` up to the nearest function word."""
+    start = position
+    while start > 0 and position - start < MAX_NAME_WORDS and not is_stopword(sequence[start - 1]):
+        start -= 1
+    return sequence[start:position]
+
+
+def _another(sequence: list[str], position: int) -> bool:
+    """A scope noun followed soon by "another" standing for a second one ("from one project to
+    another", "another one", "another project"), not "the project needs another week"."""
+    for at in range(position + 1, min(len(sequence), position + 4)):
+        if sequence[at] == "another":
+            after = sequence[at + 1] if at + 1 < len(sequence) else ""
+            return not after or after == "one" or after.rstrip("s") in SCOPE_SINGULARS
+    return False
 
 
 def _subject(words: list[str], neutral: frozenset[str]) -> set[str]:
@@ -279,12 +313,8 @@ class Analyzer:
                 if qualifier:
                     seen.add(qualifier)
                 if word == "project" and (not following or is_stopword(following)):
-                    subject.update(_subject(sequence[max(0, position - 3) : position], neutral))
-                if (
-                    len(seen) >= 2
-                    or before in ACROSS_WORDS
-                    or "another" in sequence[position + 1 : position + 4]
-                ):
+                    subject.update(_subject(_noun_phrase(sequence, position), neutral))
+                if len(seen) >= 2 or before in ACROSS_WORDS or _another(sequence, position):
                     # "from one project to another": several too
                     word = word + "s"  # noqa: PLW2901 - the plural stands for every mention
             if word in WHY_CUES:
@@ -314,6 +344,10 @@ class Analyzer:
         for kind in sorted(kinds):
             words.append(f"?{kind}")
             tokens.append(f"?{kind}")
+        # "HR, finance and facilities": the departments a piece of work spans, not what it is about.
+        departments = {w for w in sequence if w in DEPARTMENTS} if not phrasing else set()
+        if len(departments) >= 2:
+            subject.update(canonical(w) for w in departments)
         return Query(
             text=text,
             normalized=normalized,
@@ -325,6 +359,7 @@ class Analyzer:
             holder=next(iter(holders)) if len(holders) == 1 and len(named) == 1 else None,
             asks_ambiguous=mentions.asks_ambiguous and not named,
             subject=frozenset(subject),
+            departments=len(departments),
             neutral=frozenset() if phrasing else neutral_words(text),
             asks_owner=asks_owner,
             length=len(normalized.split()),

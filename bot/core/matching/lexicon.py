@@ -46,6 +46,13 @@ STOPWORDS: frozenset[str] = frozenset(
 # a Product Manager's, "marketing" collateral a launch's. They keep their own token.
 KEEP_WHOLE: frozenset[str] = frozenset("projects teams departments programs marketing".split())
 
+DEPARTMENTS: frozenset[str] = frozenset(
+    "hr finance facilities legal procurement purchasing marketing sales support engineering "
+    "operations ops compliance security design logistics".split()
+)
+"""Departments: two or more named in one question ("HR, finance and facilities") mean a
+piece of work that spans departments, whatever each of them does day to day."""
+
 SCOPE_SINGULARS: frozenset[str] = frozenset("project team department program".split())
 """Named twice with different qualifiers ("the web project and the app project"), they mean
 several; "the project plan for the web project" is still one."""

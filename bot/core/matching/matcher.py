@@ -441,7 +441,8 @@ _SCOPE_ROLES: dict[str, tuple[str, ...]] = {
 """Which roles a question's scope points to: one project, several projects or departments,
 engineering across teams."""
 _MANY = frozenset(
-    canonical(w) for w in "program programs projects departments teams initiative".split()
+    canonical(w)
+    for w in "program programs projects departments teams initiative workstream".split()
 )
 """Scope nouns that name several projects or departments ("cross team" reads "teams"; "the X
 initiative" is a program's)."""
@@ -473,7 +474,7 @@ def _scope(query: Query) -> str:
         for w, t in zip(query.words, query.tokens, strict=True)
         if w not in query.neutral or t in _SINGULAR_SCOPE
     }
-    many = bool(words & _MANY)
+    many = bool(words & _MANY) or query.departments >= 2
     if many and words & _ENGINEERING:
         return "engineering"
     if many:
