@@ -66,6 +66,7 @@ def test_questions_are_not_faq_phrasings(engine: Engine) -> None:
         "blind.yaml",
         "unseen.yaml",
         "blind2.yaml",
+        "blind3.yaml",
     ):
         copied = [c.question for c in load_cases(HERE / name) if normalize(c.question) in phrasings]
         assert copied == [], name
@@ -79,6 +80,7 @@ def test_questions_are_not_faq_phrasings(engine: Engine) -> None:
         ("blind.yaml", 200, 80),
         ("unseen.yaml", 200, 80),
         ("blind2.yaml", 200, 80),
+        ("blind3.yaml", 200, 80),
     ],
 )
 def test_the_held_out_sets_are_well_formed(name: str, in_scope: int, out_of_scope: int) -> None:
