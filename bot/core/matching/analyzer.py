@@ -360,7 +360,7 @@ class Analyzer:
             asks_ambiguous=mentions.asks_ambiguous and not named,
             subject=frozenset(subject),
             departments=len(departments),
-            neutral=frozenset() if phrasing else neutral_words(text),
+            neutral=neutral,
             asks_owner=asks_owner,
             length=len(normalized.split()),
         )
