@@ -204,8 +204,8 @@ _ASKING = frozenset("who whos whom which".split())
 
 def _qualifier(earlier: str, before: str, following: str, neutral: frozenset[str]) -> str:
     """The word that tells one mention of a scope singular from another: the word before it
-    ("the *mobile* project"), or a name after it ("project *Orbit*"). Not a function word, a
-    number's absence, nor the question's verb ("who *approves* project budget ...")."""
+    ("the *mobile* project", "phase *2* project"), or a name after it ("project *Orbit*");
+    never a function word, nor the question's verb ("who *approves* project budget ...")."""
     if (
         before
         and (before.isdigit() or not is_stopword(before))
@@ -266,12 +266,8 @@ class Analyzer:
 
     def _analyze_normalized(self, text: str, normalized: str, phrasing: bool = False) -> Query:
         mentions = self.mentions.find(normalized, "?" in text)
-        stripped, named, ambiguous, holders = (
-            mentions.stripped,
-            mentions.named,
-            mentions.ambiguous,
-            mentions.holders,
-        )
+        stripped, named, ambiguous = mentions.stripped, mentions.named, mentions.ambiguous
+        holders = mentions.holders
         kinds: set[str] = set()
         words: list[str] = []
         tokens: list[str] = []
