@@ -15,11 +15,10 @@ from typing import Literal
 
 from dotenv import dotenv_values
 
+from bot.core.ids import CHANNEL_ID, USER_ID
 from bot.errors import ConfigError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _COMMAND = re.compile(r"^/[a-z0-9_-]{1,31}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 
@@ -125,7 +124,7 @@ class Settings:
             part.strip() for part in (get("ROLEBOT_CURATORS") or "").split(",") if part.strip()
         )
         for user in curators:
-            if not _USER_ID.match(user):
+            if not USER_ID.match(user):
                 raise ConfigError(
                     f"ROLEBOT_CURATORS: '{user}' is not a Slack user id (like U0123ABCD); "
                     "give a comma-separated list of user ids"
@@ -172,7 +171,7 @@ class Settings:
         if semantic not in ("auto", "off"):
             raise ConfigError(f"ROLEBOT_SEMANTIC: must be 'auto' or 'off', got '{semantic}'")
         curator_channel = get("ROLEBOT_CURATOR_CHANNEL")
-        if curator_channel is not None and not _CHANNEL_ID.match(curator_channel):
+        if curator_channel is not None and not CHANNEL_ID.match(curator_channel):
             raise ConfigError(
                 f"ROLEBOT_CURATOR_CHANNEL: '{curator_channel}' is not a channel id (like "
                 "C0123ABCD, shown at the bottom of the channel's details in Slack); leave it "

@@ -18,7 +18,6 @@ once, with one-click buttons; what happens when a curator clicks one.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.ids import USER_ID
 from bot.core.knowledge import Entry
 from bot.curation import review
 from bot.errors import RolebotError
@@ -62,7 +62,6 @@ PER_ROUND = 20
 ENTRY_WAIT = timedelta(minutes=1)
 """A promoted entry this replica's knowledge does not hold yet: the message waits this long
 for the reload before saying so without the role."""
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
 class CuratorChannel:
@@ -252,7 +251,7 @@ class CuratorChannel:
         CLI user's login name, or "a curator" when only a hash of the id is stored."""
         if not stored:
             return "a curator"
-        if _USER_ID.match(stored):
+        if USER_ID.match(stored):
             return f"<@{stored}>"
         for curator in sorted(self.service.settings.curators):
             if self.posts.user_key(curator) == stored:

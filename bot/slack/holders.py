@@ -18,6 +18,7 @@ from typing import Literal
 
 from bot.config import Settings
 from bot.core.engine import Engine
+from bot.core.ids import CHANNEL_ID, GROUP_ID, USER_ID
 from bot.core.knowledge import Role
 from bot.errors import RolebotError
 from bot.slack.blocks.answer import notice
@@ -30,10 +31,7 @@ from bot.slack.blocks.holders import (
 from bot.slack.blocks.message import Message
 from bot.slack.blocks.safe import clip, defang, escape, readable
 from bot.store.holders import (
-    CHANNEL_ID,
-    GROUP_ID,
     MAX_HOLDERS,
-    USER_ID,
     Holder,
     HolderError,
     HolderStore,

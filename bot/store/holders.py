@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bot.core.ids import CHANNEL_ID, GROUP_ID, USER_ID
 from bot.errors import RolebotError, StoreError
 from bot.store.engine import safe_url
 from bot.store.models import RoleHolder, RoleHolderChange
@@ -36,9 +37,6 @@ MAX_HOLDERS = 10
 """Holders of one role in one channel, at most."""
 SOURCES = ("slack", "cli", "import")
 
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-GROUP_ID = re.compile(r"^S[A-Z0-9]{2,30}$")
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,30}$")
 _LABEL = re.compile(r"[\x00-\x1f\x7f<>&|*_~`]")
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bot.core.ids import CHANNEL_ID_PATTERN, GROUP_ID_PATTERN, USER_ID_PATTERN
 from bot.core.knowledge.model import DISTINCTIONS, ROLE_IDS
 
 MAX_PHRASING = 300
@@ -28,9 +29,9 @@ MAX_WORD = 40
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 EMOJI = r"^:[a-z0-9_+-]+:$"
-GROUP_ID = r"^S[A-Z0-9]{2,}$"
-CHANNEL_ID = r"^[CG][A-Z0-9]{2,}$"
-USER_ID = r"^[UW][A-Z0-9]{2,}$"
+GROUP_ID = GROUP_ID_PATTERN
+CHANNEL_ID = CHANNEL_ID_PATTERN
+USER_ID = USER_ID_PATTERN
 
 SCHEMA_FILE = "knowledge.schema.json"
 """The schema's name in the knowledge folder (a .json file: the loader reads only YAML)."""

@@ -7,10 +7,10 @@ handled it says who handled it and how, and has no buttons left.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.core.ids import CHANNEL_ID
 from bot.core.knowledge import Entry, Knowledge, Role
 from bot.slack.blocks.message import Message, action_id, message
 from bot.slack.blocks.safe import (
@@ -33,7 +33,6 @@ CURATOR_DISMISS = "rolebot.curator.dismiss"
 MAX_OPTIONS = 5
 """Nearest entries offered in the "Add to an entry" picker."""
 MAX_OPTION_VALUE = 150
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,30}$")
 _SOURCES = {
     "mention": "a mention",
     "dm": "a direct message",
@@ -63,7 +62,7 @@ def _facts(questions: Sequence[LoggedQuestion]) -> str:
     latest = questions[-1]
     facts = [_times(len(questions)), f"first {questions[0].created_at:%Y-%m-%d %H:%M} UTC"]
     where = _SOURCES.get(latest.source, "Slack")
-    if latest.channel_id and _CHANNEL_ID.match(latest.channel_id):
+    if latest.channel_id and CHANNEL_ID.match(latest.channel_id):
         where += f" in <#{latest.channel_id}>"
     facts.append(f"latest from {where}")
     if latest.best_entry_id:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.core.ids import CHANNEL_ID, GROUP_ID, USER_ID
 from bot.core.knowledge import Knowledge, Role
 from bot.slack.blocks.message import Message, message
 from bot.slack.blocks.safe import (
@@ -22,7 +23,7 @@ from bot.slack.blocks.safe import (
     header,
     section,
 )
-from bot.store.holders import CHANNEL_ID, GROUP_ID, USER_ID, Holder, RoleHolders
+from bot.store.holders import Holder, RoleHolders
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.core.ids import CHANNEL_ID, GROUP_ID, USER_ID
 from bot.core.normalize import clean
 
 Block = dict[str, Any]
@@ -52,10 +53,6 @@ _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone|group)\b)", re.IGNORECASE
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ENTITY_TAIL = re.compile(r"&[#a-zA-Z0-9]{0,8}$")
 _TOKEN_TAIL = re.compile(r"<[^>]*$")
-
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 # ---------------------------------------------------------------------- text people typed
@@ -248,12 +245,12 @@ def decode_value(value: str | None) -> dict[str, str]:
 def contact_mentions(usergroup: str | None, users: Sequence[str], channel: str | None) -> str:
     """ "<!subteam^S1>, <@U1> or <#C1>": mentions from curated knowledge, ids checked again."""
     parts: list[str] = []
-    if usergroup and _GROUP_ID.match(usergroup):
+    if usergroup and GROUP_ID.match(usergroup):
         parts.append(f"<!subteam^{usergroup}>")
-    parts += [f"<@{user}>" for user in users[:10] if _USER_ID.match(user)]
-    if not parts and not (channel and _CHANNEL_ID.match(channel)):
+    parts += [f"<@{user}>" for user in users[:10] if USER_ID.match(user)]
+    if not parts and not (channel and CHANNEL_ID.match(channel)):
         return ""
     text = ", ".join(parts)
-    if channel and _CHANNEL_ID.match(channel):
+    if channel and CHANNEL_ID.match(channel):
         text = f"{text} in <#{channel}>" if text else f"<#{channel}>"
     return text
